@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Maps and helpers every probe family shares. Each object declares these maps; the loader creates
+ * them once and hands the same fds to every object (bpf_map__reuse_fd), so all families filter on
+ * one target set and write to one ring buffer.
+ */
+#ifndef SCOPE_COMMON_BPF_H
+#define SCOPE_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "scope_maps.h"
+
+/* Set by the loader before load. */
+const volatile bool system_wide = false;
+const volatile __u32 self_tgid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* the loader resizes it from --ringbuf-mb */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, SCOPE_TARGET_WORDS);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, SCOPE_DROP_REASONS);
+} drops SEC(".maps");
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *v = bpf_map_lookup_elem(&drops, &reason);
+	if (v)
+		*v += 1; /* per-CPU slot: no atomic needed */
+}
+
+static __always_inline __u64 *target_word(__u32 tgid)
+{
+	__u32 idx = tgid >> 6;
+	return bpf_map_lookup_elem(&targets, &idx);
+}
+
+/* The one check every probe makes first; a non-target leaves after this. */
+static __always_inline bool is_target(__u32 tgid)
+{
+	if (system_wide)
+		return tgid != self_tgid && tgid != 0;
+	__u64 *w = target_word(tgid);
+	return w && (*w & (1ull << (tgid & 63)));
+}
+
+static __always_inline void set_target(__u32 tgid)
+{
+	__u64 *w = target_word(tgid);
+	if (w)
+		__sync_fetch_and_or(w, 1ull << (tgid & 63));
+}
+
+static __always_inline void clear_target(__u32 tgid)
+{
+	__u64 *w = target_word(tgid);
+	if (w)
+		__sync_fetch_and_and(w, ~(1ull << (tgid & 63)));
+}
+
+/* True in sched_process_exit for the last thread of a process. */
+static __always_inline bool group_dead(struct task_struct *p)
+{
+	return BPF_CORE_READ(p, signal, live.counter) == 0;
+}
+
+static __always_inline void fill_header(struct scope_event_header *h, __u16 type, __u16 size,
+					 struct task_struct *p, __u64 ts)
+{
+	h->type = type;
+	h->size = size;
+	h->cpu = bpf_get_smp_processor_id();
+	h->ts_ns = ts;
+	h->start_ns = BPF_CORE_READ(p, group_leader, start_boottime);
+	h->pid = BPF_CORE_READ(p, tgid);
+	h->tid = BPF_CORE_READ(p, pid);
+	BPF_CORE_READ_STR_INTO(&h->comm, p, comm);
+}
+
+#endif /* SCOPE_COMMON_BPF_H */

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * SCOPE wire contract: the event records that leave the kernel through the ring buffer and travel,
+ * unchanged, to the silo. This header is the only definition of their layout; docs/wire-format.md
+ * describes it and tests/golden/ holds byte vectors that the C and C# decoders both check.
+ *
+ * Rules that keep the format stable:
+ *  - every record starts with struct scope_event_header; `size` is the record's full size, so a
+ *    reader skips types it does not know;
+ *  - all fields are little-endian, naturally aligned, with padding spelled out as _pad fields;
+ *  - each record type has one fixed size (asserted below); strings are NUL-padded byte arrays with
+ *    an explicit length where the length matters;
+ *  - times are CLOCK_BOOTTIME nanoseconds (bpf_ktime_get_boot_ns); wall clock is added at the edges.
+ * A change to any layout bumps SCOPE_WIRE_VERSION.
+ */
+#ifndef SCOPE_EVENTS_H
+#define SCOPE_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define SCOPE_WIRE_VERSION 1
+
+#define SCOPE_COMM_LEN 16
+#define SCOPE_FILENAME_LEN 256
+#define SCOPE_ARGV_LEN 1024
+#define SCOPE_DATA_LEN 256
+#define SCOPE_COUNTS_PER_RECORD 32
+/* Syscall numbers at or above this are not counted (x86_64 uses 0..469 today; x32 starts at 512). */
+#define SCOPE_SYSCALL_MAX 512
+
+enum scope_event_type {
+	SCOPE_EV_PROCESS_EXEC = 1,
+	SCOPE_EV_PROCESS_FORK = 2,
+	SCOPE_EV_PROCESS_EXIT = 3,
+	SCOPE_EV_SYSCALL = 4,
+	SCOPE_EV_SYSCALL_DATA = 5,
+	SCOPE_EV_SYSCALL_COUNTS = 6,
+};
+
+/* 48 bytes, at the start of every record. */
+struct scope_event_header {
+	__u16 type;      /* enum scope_event_type */
+	__u16 size;      /* whole record, header included */
+	__u32 cpu;
+	__u64 ts_ns;     /* when it happened (for a syscall: its entry) */
+	__u64 start_ns;  /* start of the process (thread-group leader): with pid, a unique key */
+	__u32 pid;       /* thread-group id */
+	__u32 tid;
+	char comm[SCOPE_COMM_LEN];
+};
+
+/* 16 bytes: who the process is, carried by every lifecycle record. */
+struct scope_process_info {
+	__u32 ppid;
+	__u32 uid;
+	__u64 cgroup_id;
+};
+
+#define SCOPE_EXEC_FILENAME_TRUNCATED 0x1
+#define SCOPE_EXEC_ARGV_TRUNCATED 0x2
+
+/* 1360 bytes. argv holds argv_len bytes of NUL-separated arguments, as the process sees them. */
+struct scope_process_exec {
+	struct scope_event_header hdr;
+	struct scope_process_info info;
+	__u32 argc;
+	__u16 filename_len;
+	__u16 argv_len;
+	__u16 flags;      /* SCOPE_EXEC_* */
+	__u16 _pad0;
+	__u32 old_pid;    /* the thread that called execve, when it was not the leader */
+	char filename[SCOPE_FILENAME_LEN];
+	char argv[SCOPE_ARGV_LEN];
+};
+
+/* 80 bytes. The header describes the parent. Thread creation is not a fork and is not reported. */
+struct scope_process_fork {
+	struct scope_event_header hdr;
+	struct scope_process_info info;
+	__u32 child_pid;
+	__u32 _pad0;
+	__u64 child_start_ns;
+};
+
+#define SCOPE_EXIT_CORE_DUMPED 0x1
+
+/* 72 bytes, once per process, when its last thread exits. */
+struct scope_process_exit {
+	struct scope_event_header hdr;
+	struct scope_process_info info;
+	__s32 exit_code;  /* the status passed to exit(); 0 when killed by a signal */
+	__u16 signal;     /* the terminating signal, or 0 */
+	__u16 flags;      /* SCOPE_EXIT_* */
+};
+
+#define SCOPE_SC_DATA_TRUNCATED 0x1
+#define SCOPE_SC_NO_RETURN 0x2 /* exit/exit_group: recorded at entry, ret and dur_ns are 0 */
+
+/* 120 bytes: one syscall with its raw arguments, return value and latency. */
+struct scope_syscall {
+	struct scope_event_header hdr;
+	__u32 nr;
+	__u16 flags;      /* SCOPE_SC_* */
+	__u16 _pad0;
+	__s64 ret;
+	__u64 dur_ns;
+	__u64 args[6];
+};
+
+enum scope_data_kind {
+	SCOPE_DATA_NONE = 0,
+	SCOPE_DATA_PATH = 1,      /* NUL-terminated path */
+	SCOPE_DATA_SOCKADDR = 2,  /* struct sockaddr_* as the process passed or received it */
+};
+
+/* 384 bytes: a syscall with one captured argument (a path or an address). */
+struct scope_syscall_data {
+	struct scope_syscall sc;
+	__u16 data_len;
+	__u16 data_kind;  /* enum scope_data_kind */
+	__u32 _pad0;
+	char data[SCOPE_DATA_LEN];
+};
+
+/* 32 bytes. */
+struct scope_syscall_count {
+	__u32 nr;
+	__u32 _pad0;
+	__u64 count;
+	__u64 errors;     /* returns in -4095..-1; 0 in enter-only mode */
+	__u64 total_ns;   /* summed latency; 0 in enter-only mode */
+};
+
+#define SCOPE_COUNTS_FINAL 0x1      /* the process has exited: these totals will not grow */
+#define SCOPE_COUNTS_ENTER_ONLY 0x2 /* counted at entry: no errors, no latency */
+
+/*
+ * 1080 bytes: cumulative per-process syscall totals since the collector started watching it. A
+ * process with more than SCOPE_COUNTS_PER_RECORD distinct syscalls yields several records with the
+ * same ts_ns; a reader sums them by (pid, start_ns) and keeps the newest ts_ns.
+ */
+struct scope_syscall_counts {
+	struct scope_event_header hdr;
+	__u16 n;          /* valid entries */
+	__u16 flags;      /* SCOPE_COUNTS_* */
+	__u32 _pad0;
+	struct scope_syscall_count e[SCOPE_COUNTS_PER_RECORD];
+};
+
+#define SCOPE_ASSERT_SIZE(t, n) _Static_assert(sizeof(struct t) == (n), #t " must be " #n " bytes")
+SCOPE_ASSERT_SIZE(scope_event_header, 48);
+SCOPE_ASSERT_SIZE(scope_process_info, 16);
+SCOPE_ASSERT_SIZE(scope_process_exec, 1360);
+SCOPE_ASSERT_SIZE(scope_process_fork, 80);
+SCOPE_ASSERT_SIZE(scope_process_exit, 72);
+SCOPE_ASSERT_SIZE(scope_syscall, 120);
+SCOPE_ASSERT_SIZE(scope_syscall_data, 384);
+SCOPE_ASSERT_SIZE(scope_syscall_count, 32);
+SCOPE_ASSERT_SIZE(scope_syscall_counts, 1080);
+
+#endif /* SCOPE_EVENTS_H */

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Layouts shared by the BPF programs and their loaders, but not part of the wire: the target
+ * bitmap, drop reasons and the per-process syscall totals. Events on the wire are in scope_events.h.
+ */
+#ifndef SCOPE_MAPS_H
+#define SCOPE_MAPS_H
+
+#include "scope_events.h"
+
+/*
+ * Targets are a bitmap indexed by thread-group id, held in an mmapable array so that user space
+ * adds and removes pids at run time without a syscall. Testing a bit is an inlined array access:
+ * far cheaper than a hash lookup on the path every non-target syscall takes.
+ */
+#define SCOPE_PID_MAX (1u << 22) /* the kernel's PID_MAX_LIMIT on 64-bit */
+#define SCOPE_TARGET_WORDS (SCOPE_PID_MAX / 64)
+
+enum scope_drop_reason {
+	SCOPE_DROP_RINGBUF = 0,       /* ring buffer full: an event was lost */
+	SCOPE_DROP_INFLIGHT_FULL = 1, /* syscall entry not remembered: its exit is not reported */
+	SCOPE_DROP_COUNTS_FULL = 2,   /* a process got no counters: its syscalls are not counted */
+	SCOPE_DROP_REASONS = 3,
+};
+
+/* In-kernel totals of one process; the map key is the thread-group id. 12 KiB + 24 bytes. */
+struct scope_proc_counts {
+	__u64 start_ns;
+	char comm[SCOPE_COMM_LEN];
+	__u64 count[SCOPE_SYSCALL_MAX];
+	__u64 errors[SCOPE_SYSCALL_MAX];
+	__u64 total_ns[SCOPE_SYSCALL_MAX];
+};
+
+/* How a syscall's data argument is captured; generated from bpf/syscalls_x86_64.tsv. */
+enum scope_capture {
+	SCOPE_CAPTURE_NONE = 0,
+	SCOPE_CAPTURE_PATH = 1,         /* string at args[arg], read at entry */
+	SCOPE_CAPTURE_SOCKADDR = 2,     /* args[arg], length args[lenarg], read at entry */
+	SCOPE_CAPTURE_SOCKADDR_OUT = 3, /* args[arg], length *args[lenarg], read at exit */
+};
+
+#endif /* SCOPE_MAPS_H */

@@ -1,0 +1,239 @@
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "scope_maps.h"
+#include "syscall_table.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int scope_syscall_set_parse(const char *list, uint64_t *mask, char *err, size_t errlen)
+{
+	memset(mask, 0, SCOPE_SYSCALL_MAX / 8);
+	if (strcmp(list, "none") == 0)
+		return 0;
+	if (strcmp(list, "all") == 0) {
+		memset(mask, 0xff, SCOPE_SYSCALL_MAX / 8);
+		return 0;
+	}
+	char buf[1024];
+	if (strlen(list) >= sizeof(buf))
+		return fail(err, errlen, "--syscall-events list too long");
+	strcpy(buf, list);
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int nr = scope_syscall_nr(t);
+		if (nr < 0 || nr >= SCOPE_SYSCALL_MAX)
+			return fail(err, errlen, "unknown syscall '%s' in --syscall-events", t);
+		mask[nr / 64] |= 1ull << (nr % 64);
+	}
+	return 0;
+}
+
+static int parse_probes(const char *s, unsigned *probes, char *err, size_t errlen)
+{
+	char buf[256];
+	if (strlen(s) >= sizeof(buf))
+		return fail(err, errlen, "--probes list too long");
+	strcpy(buf, s);
+	*probes = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, "process") == 0)
+			*probes |= SCOPE_PROBE_PROCESS;
+		else if (strcmp(t, "syscalls") == 0)
+			*probes |= SCOPE_PROBE_SYSCALLS;
+		else
+			return fail(err, errlen, "unknown probe set '%s' (known: process, syscalls)", t);
+	}
+	if (!*probes)
+		return fail(err, errlen, "--probes needs at least one probe set");
+	return 0;
+}
+
+enum {
+	OPT_PROBES = 1000, OPT_PID, OPT_COMM, OPT_FOLLOW, OPT_SYSTEM, OPT_COUNTS_ONLY, OPT_STDOUT,
+	OPT_OUTPUT, OPT_VERSION, OPT_NO_FOLLOW, OPT_BTF, OPT_RINGBUF, OPT_COUNTS_INTERVAL, OPT_SYSCALL_EVENTS,
+};
+
+static const struct option options[] = {
+	{ "probes", required_argument, NULL, OPT_PROBES },
+	{ "pid", required_argument, NULL, OPT_PID },
+	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "follow-children", no_argument, NULL, OPT_FOLLOW },
+	{ "no-follow-children", no_argument, NULL, OPT_NO_FOLLOW },
+	{ "system-wide", no_argument, NULL, OPT_SYSTEM },
+	{ "counts-only", no_argument, NULL, OPT_COUNTS_ONLY },
+	{ "stdout", no_argument, NULL, OPT_STDOUT },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "btf", required_argument, NULL, OPT_BTF },
+	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF },
+	{ "counts-interval", required_argument, NULL, OPT_COUNTS_INTERVAL },
+	{ "syscall-events", required_argument, NULL, OPT_SYSCALL_EVENTS },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+void scope_args_usage(FILE *f)
+{
+	fputs("usage: scope-collector [OPTIONS] [-- COMMAND [ARGS...]]\n"
+	      "\n"
+	      "Traces processes and their syscalls with eBPF and writes one JSON object per line.\n"
+	      "\n"
+	      "What to trace (at least one, or --system-wide):\n"
+	      "  -- COMMAND ARGS       start COMMAND and trace it from its first instruction;\n"
+	      "                        exit with its exit status\n"
+	      "  --pid N               a running process (repeatable)\n"
+	      "  --comm NAME           processes whose command name is NAME, now or later (repeatable;\n"
+	      "                        the kernel keeps the first 15 bytes of a name)\n"
+	      "  --follow-children     also trace processes the targets fork (the default for a\n"
+	      "                        command; --no-follow-children turns it off)\n"
+	      "  --system-wide         every process but the collector\n"
+	      "\n"
+	      "What to record:\n"
+	      "  --probes LIST         process,syscalls (default: both)\n"
+	      "  --counts-only         count syscalls at entry only: no latency, no full records\n"
+	      "  --syscall-events LIST syscalls reported one by one with decoded arguments, or all,\n"
+	      "                        or none (default: " SCOPE_DEFAULT_SYSCALL_EVENTS ")\n"
+	      "  --counts-interval S   also report live processes' totals every S seconds (default 10,\n"
+	      "                        0 = only at exit)\n"
+	      "\n"
+	      "Where to write:\n"
+	      "  --stdout              JSON lines to standard output (the default)\n"
+	      "  --output FILE         JSON lines to FILE\n"
+	      "\n"
+	      "Other:\n"
+	      "  --ringbuf-mb N        ring buffer size in MiB, a power of two (default 8)\n"
+	      "  --btf PATH            kernel BTF to use instead of /sys/kernel/btf/vmlinux\n"
+	      "  --version, -h/--help\n"
+	      "\n"
+	      "Exit status: the command's, with -- COMMAND; otherwise 0, or 1 runtime error, 2 bad\n"
+	      "arguments, 3 missing privileges, 4 missing BTF, 5 no such --pid, 6 kernel refused a probe.\n",
+	      f);
+}
+
+int scope_args_parse(int argc, char **argv, struct scope_args *a, char *err, size_t errlen)
+{
+	memset(a, 0, sizeof(*a));
+	a->probes = SCOPE_PROBE_PROCESS | SCOPE_PROBE_SYSCALLS;
+	a->ringbuf_mb = 8;
+	a->counts_interval_s = 10;
+	if (scope_syscall_set_parse(SCOPE_DEFAULT_SYSCALL_EVENTS, a->detail_mask, err, errlen))
+		return -1;
+
+	int opt, follow = -1;
+	unsigned long v;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_PROBES:
+			if (parse_probes(optarg, &a->probes, err, errlen))
+				return -1;
+			break;
+		case OPT_PID:
+			if (parse_uint(optarg, SCOPE_PID_MAX - 1, &v) || v == 0)
+				return fail(err, errlen, "--pid needs a process id between 1 and %u, not '%s'",
+					    SCOPE_PID_MAX - 1, optarg);
+			if (a->npids == SCOPE_MAX_PIDS)
+				return fail(err, errlen, "at most %d --pid options", SCOPE_MAX_PIDS);
+			a->pids[a->npids++] = (int)v;
+			break;
+		case OPT_COMM:
+			if (!*optarg)
+				return fail(err, errlen, "--comm needs a non-empty name");
+			if (a->ncomms == SCOPE_MAX_COMMS)
+				return fail(err, errlen, "at most %d --comm options", SCOPE_MAX_COMMS);
+			/* The kernel stores 15 bytes; match what it will report. */
+			snprintf(a->comms[a->ncomms++], SCOPE_COMM_LEN, "%s", optarg);
+			break;
+		case OPT_FOLLOW: follow = 1; break;
+		case OPT_NO_FOLLOW: follow = 0; break;
+		case OPT_SYSTEM: a->system_wide = true; break;
+		case OPT_COUNTS_ONLY: a->counts_only = true; break;
+		case OPT_STDOUT: a->to_stdout = true; break;
+		case OPT_OUTPUT:
+			if (!*optarg)
+				return fail(err, errlen, "--output needs a file name");
+			a->output = optarg;
+			break;
+		case OPT_VERSION: a->show_version = true; break;
+		case OPT_BTF: a->btf_path = optarg; break;
+		case OPT_RINGBUF:
+			if (parse_uint(optarg, 1024, &v) || v == 0 || (v & (v - 1)))
+				return fail(err, errlen, "--ringbuf-mb needs a power of two from 1 to 1024, not '%s'", optarg);
+			a->ringbuf_mb = v;
+			break;
+		case OPT_COUNTS_INTERVAL:
+			if (parse_uint(optarg, 86400, &v))
+				return fail(err, errlen, "--counts-interval needs seconds from 0 to 86400, not '%s'", optarg);
+			a->counts_interval_s = v;
+			break;
+		case OPT_SYSCALL_EVENTS:
+			if (scope_syscall_set_parse(optarg, a->detail_mask, err, errlen))
+				return -1;
+			break;
+		case 'h': a->show_help = true; break;
+		case '?':
+		default:
+			if (optopt && optopt < OPT_PROBES)
+				return fail(err, errlen, "unknown option '-%c'", optopt);
+			if (optopt >= OPT_PROBES)
+				return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc) {
+		/* getopt stops at "--" (consumed) or at the first non-option. */
+		if (strcmp(argv[optind - 1], "--") != 0)
+			return fail(err, errlen, "unexpected argument '%s' (put the command after --)", argv[optind]);
+		a->command = &argv[optind];
+	} else if (optind > 1 && strcmp(argv[optind - 1], "--") == 0) {
+		return fail(err, errlen, "no command after --");
+	}
+	if (a->show_version || a->show_help)
+		return 0;
+	/* A command is traced with everything it starts, like strace -f, unless told otherwise. */
+	a->follow_children = follow == 1 || (follow == -1 && a->command);
+
+	bool has_targets = a->npids || a->ncomms || a->command;
+	if (a->system_wide && has_targets)
+		return fail(err, errlen, "--system-wide traces every process; it cannot be combined with --pid, --comm or a command");
+	if (!a->system_wide && !has_targets)
+		return fail(err, errlen, "nothing to trace: give -- COMMAND, --pid, --comm or --system-wide");
+	if (a->system_wide && follow == 1)
+		return fail(err, errlen, "--follow-children has no meaning with --system-wide");
+	if (a->to_stdout && a->output)
+		return fail(err, errlen, "--stdout and --output are exclusive");
+	if (a->counts_only && !(a->probes & SCOPE_PROBE_SYSCALLS))
+		return fail(err, errlen, "--counts-only needs the syscalls probe set");
+	if (!a->output)
+		a->to_stdout = true;
+	return 0;
+}

@@ -1,0 +1,372 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "decode_json.h"
+#include "syscall_table.h"
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "records are little-endian; this reader assumes a little-endian host");
+
+const char *scope_event_type_name(uint16_t type)
+{
+	switch (type) {
+	case SCOPE_EV_PROCESS_EXEC: return "process_exec";
+	case SCOPE_EV_PROCESS_FORK: return "process_fork";
+	case SCOPE_EV_PROCESS_EXIT: return "process_exit";
+	case SCOPE_EV_SYSCALL:
+	case SCOPE_EV_SYSCALL_DATA: return "syscall";
+	case SCOPE_EV_SYSCALL_COUNTS: return "syscall_counts";
+	}
+	return NULL;
+}
+
+static size_t expected_size(uint16_t type)
+{
+	switch (type) {
+	case SCOPE_EV_PROCESS_EXEC: return sizeof(struct scope_process_exec);
+	case SCOPE_EV_PROCESS_FORK: return sizeof(struct scope_process_fork);
+	case SCOPE_EV_PROCESS_EXIT: return sizeof(struct scope_process_exit);
+	case SCOPE_EV_SYSCALL: return sizeof(struct scope_syscall);
+	case SCOPE_EV_SYSCALL_DATA: return sizeof(struct scope_syscall_data);
+	case SCOPE_EV_SYSCALL_COUNTS: return sizeof(struct scope_syscall_counts);
+	}
+	return 0;
+}
+
+static void header(struct jbuf *b, const struct scope_event_header *h, const char *type)
+{
+	jb_lit(b, "{");
+	jb_key(b, "type");
+	jb_str(b, type, strlen(type));
+	jb_key(b, "ts_ns");
+	jb_u64(b, h->ts_ns);
+	jb_key(b, "pid");
+	jb_u64(b, h->pid);
+	jb_key(b, "tid");
+	jb_u64(b, h->tid);
+	jb_key(b, "comm");
+	jb_str(b, h->comm, sizeof(h->comm));
+	jb_key(b, "start_ns");
+	jb_u64(b, h->start_ns);
+	jb_key(b, "cpu");
+	jb_u64(b, h->cpu);
+}
+
+static void info(struct jbuf *b, const struct scope_process_info *i)
+{
+	jb_key(b, "ppid");
+	jb_u64(b, i->ppid);
+	jb_key(b, "uid");
+	jb_u64(b, i->uid);
+	jb_key(b, "cgroup_id");
+	jb_u64(b, i->cgroup_id);
+}
+
+static void end_line(struct jbuf *b)
+{
+	jb_lit(b, "}\n");
+}
+
+static void exec_json(struct jbuf *b, const struct scope_process_exec *e)
+{
+	header(b, &e->hdr, "process_exec");
+	info(b, &e->info);
+	size_t flen = e->filename_len < SCOPE_FILENAME_LEN ? e->filename_len : SCOPE_FILENAME_LEN;
+	jb_key(b, "filename");
+	jb_str(b, e->filename, flen);
+	jb_key(b, "argv");
+	jb_lit(b, "[");
+	size_t alen = e->argv_len < SCOPE_ARGV_LEN ? e->argv_len : SCOPE_ARGV_LEN;
+	for (size_t i = 0; i < alen;) {
+		size_t j = i;
+		while (j < alen && e->argv[j])
+			j++;
+		if (i)
+			jb_lit(b, ",");
+		jb_str(b, e->argv + i, j - i);
+		i = j + 1;
+	}
+	jb_lit(b, "]");
+	jb_key(b, "argc");
+	jb_u64(b, e->argc);
+	if (e->flags & SCOPE_EXEC_ARGV_TRUNCATED) {
+		jb_key(b, "argv_truncated");
+		jb_lit(b, "true");
+	}
+	if (e->flags & SCOPE_EXEC_FILENAME_TRUNCATED) {
+		jb_key(b, "filename_truncated");
+		jb_lit(b, "true");
+	}
+	if (e->old_pid) {
+		jb_key(b, "old_tid");
+		jb_u64(b, e->old_pid);
+	}
+	end_line(b);
+}
+
+static void fork_json(struct jbuf *b, const struct scope_process_fork *e)
+{
+	header(b, &e->hdr, "process_fork");
+	info(b, &e->info);
+	jb_key(b, "child_pid");
+	jb_u64(b, e->child_pid);
+	jb_key(b, "child_start_ns");
+	jb_u64(b, e->child_start_ns);
+	end_line(b);
+}
+
+static void exit_json(struct jbuf *b, const struct scope_process_exit *e)
+{
+	header(b, &e->hdr, "process_exit");
+	info(b, &e->info);
+	jb_key(b, "exit_code");
+	jb_i64(b, e->exit_code);
+	jb_key(b, "signal");
+	jb_u64(b, e->signal);
+	if (e->flags & SCOPE_EXIT_CORE_DUMPED) {
+		jb_key(b, "core_dumped");
+		jb_lit(b, "true");
+	}
+	end_line(b);
+}
+
+static void sockaddr_json(struct jbuf *b, const char *data, size_t len)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, data, len < sizeof(ss) ? len : sizeof(ss));
+	char ip[INET6_ADDRSTRLEN];
+	jb_lit(b, "{");
+	if (len < sizeof(sa_family_t)) {
+		jb_key(b, "family");
+		jb_lit(b, "null");
+	} else if (ss.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+		jb_key(b, "family");
+		jb_lit(b, "\"inet\"");
+		jb_key(b, "ip");
+		jb_str(b, ip, strlen(ip));
+		jb_key(b, "port");
+		jb_u64(b, ntohs(in->sin_port));
+	} else if (ss.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+		jb_key(b, "family");
+		jb_lit(b, "\"inet6\"");
+		jb_key(b, "ip");
+		jb_str(b, ip, strlen(ip));
+		jb_key(b, "port");
+		jb_u64(b, ntohs(in6->sin6_port));
+	} else if (ss.ss_family == AF_UNIX) {
+		const struct sockaddr_un *un = (const struct sockaddr_un *)&ss;
+		size_t plen = len > offsetof(struct sockaddr_un, sun_path) ? len - offsetof(struct sockaddr_un, sun_path) : 0;
+		if (plen > sizeof(un->sun_path))
+			plen = sizeof(un->sun_path);
+		jb_key(b, "family");
+		jb_lit(b, "\"unix\"");
+		jb_key(b, "path");
+		if (plen && un->sun_path[0] == 0) { /* abstract namespace: shown with a leading @ */
+			char t[sizeof(un->sun_path) + 1];
+			t[0] = '@';
+			memcpy(t + 1, un->sun_path + 1, plen - 1);
+			jb_str(b, t, plen);
+		} else {
+			jb_str(b, un->sun_path, plen);
+		}
+	} else {
+		jb_key(b, "family");
+		jb_u64(b, ss.ss_family);
+	}
+	jb_lit(b, "}");
+}
+
+static void arg_value(struct jbuf *b, uint64_t v, char fmt)
+{
+	switch (fmt) {
+	case 'd': jb_i64(b, (int32_t)v); break; /* int-typed arguments live in the low 32 bits */
+	case 'x': jb_fmt(b, "\"0x%llx\"", (unsigned long long)v); break;
+	case 'o': jb_fmt(b, "\"%#llo\"", (unsigned long long)v); break;
+	default: jb_u64(b, v); break;
+	}
+}
+
+static int is_error(int64_t ret)
+{
+	return ret < 0 && ret >= -4095;
+}
+
+static void syscall_json(struct jbuf *b, const struct scope_syscall *sc, const struct scope_syscall_data *d)
+{
+	const struct scope_syscall_info *si = scope_syscall_info(sc->nr);
+	header(b, &sc->hdr, "syscall");
+	jb_key(b, "name");
+	if (si && si->name)
+		jb_str(b, si->name, strlen(si->name));
+	else
+		jb_fmt(b, "\"sys_%u\"", sc->nr);
+	jb_key(b, "nr");
+	jb_u64(b, sc->nr);
+	jb_key(b, "ret");
+	jb_i64(b, sc->ret);
+	if (is_error(sc->ret)) {
+		const char *en = strerrorname_np((int)-sc->ret);
+		jb_key(b, "error");
+		if (en)
+			jb_str(b, en, strlen(en));
+		else
+			jb_fmt(b, "\"E%lld\"", (long long)-sc->ret);
+	}
+	jb_key(b, "dur_ns");
+	jb_u64(b, sc->dur_ns);
+	if (sc->flags & SCOPE_SC_NO_RETURN) {
+		jb_key(b, "no_return");
+		jb_lit(b, "true");
+	}
+	jb_key(b, "args");
+	jb_lit(b, "{");
+	if (si && si->nargs) {
+		for (int i = 0; i < si->nargs; i++) {
+			const struct scope_arg_spec *a = &si->args[i];
+			if (a->src == SCOPE_ARG_RET) {
+				if (sc->ret < 0 || (sc->flags & SCOPE_SC_NO_RETURN))
+					continue;
+				jb_key(b, a->name);
+				jb_i64(b, sc->ret);
+			} else if (a->src == SCOPE_ARG_DATA) {
+				if (!d || d->data_kind == SCOPE_DATA_NONE)
+					continue;
+				size_t dl = d->data_len < SCOPE_DATA_LEN ? d->data_len : SCOPE_DATA_LEN;
+				jb_key(b, a->name);
+				if (d->data_kind == SCOPE_DATA_PATH)
+					jb_str(b, d->data, dl);
+				else if (d->data_kind == SCOPE_DATA_SOCKADDR)
+					sockaddr_json(b, d->data, dl);
+				else
+					jb_lit(b, "null");
+			} else {
+				jb_key(b, a->name);
+				arg_value(b, sc->args[a->src], a->fmt);
+			}
+		}
+	} else {
+		for (int i = 0; i < 6; i++) {
+			char k[8];
+			snprintf(k, sizeof(k), "arg%d", i);
+			jb_key(b, k);
+			jb_u64(b, sc->args[i]);
+		}
+	}
+	jb_lit(b, "}");
+	if (d && (sc->flags & SCOPE_SC_DATA_TRUNCATED)) {
+		jb_key(b, "data_truncated");
+		jb_lit(b, "true");
+	}
+	end_line(b);
+}
+
+void scope_json_flush(struct scope_json_decoder *d, struct jbuf *b)
+{
+	if (!d->has_pending)
+		return;
+	header(b, &d->pending_hdr, "syscall_counts");
+	jb_key(b, "final");
+	jb_lit(b, (d->pending_flags & SCOPE_COUNTS_FINAL) ? "true" : "false");
+	jb_key(b, "enter_only");
+	jb_lit(b, (d->pending_flags & SCOPE_COUNTS_ENTER_ONLY) ? "true" : "false");
+	jb_key(b, "counts");
+	jb_lit(b, "{");
+	for (unsigned i = 0; i < d->n; i++) {
+		const struct scope_syscall_count *c = &d->e[i];
+		const struct scope_syscall_info *si = scope_syscall_info(c->nr);
+		char name[24];
+		if (si && si->name)
+			snprintf(name, sizeof(name), "%s", si->name);
+		else
+			snprintf(name, sizeof(name), "sys_%u", c->nr);
+		jb_key(b, name);
+		jb_lit(b, "{");
+		jb_key(b, "count");
+		jb_u64(b, c->count);
+		jb_key(b, "errors");
+		jb_u64(b, c->errors);
+		jb_key(b, "total_ns");
+		jb_u64(b, c->total_ns);
+		jb_lit(b, "}");
+	}
+	jb_lit(b, "}");
+	end_line(b);
+	d->has_pending = 0;
+	d->n = 0;
+}
+
+static void counts_merge(struct scope_json_decoder *d, const struct scope_syscall_counts *r, struct jbuf *b)
+{
+	const struct scope_event_header *h = &r->hdr;
+	if (d->has_pending && (d->pending_hdr.pid != h->pid || d->pending_hdr.start_ns != h->start_ns ||
+			       d->pending_hdr.ts_ns != h->ts_ns || d->pending_flags != r->flags))
+		scope_json_flush(d, b);
+	if (!d->has_pending) {
+		d->has_pending = 1;
+		d->pending_hdr = *h;
+		d->pending_flags = r->flags;
+		d->n = 0;
+	}
+	unsigned n = r->n < SCOPE_COUNTS_PER_RECORD ? r->n : SCOPE_COUNTS_PER_RECORD;
+	for (unsigned i = 0; i < n; i++) {
+		const struct scope_syscall_count *c = &r->e[i];
+		unsigned k;
+		for (k = 0; k < d->n && d->e[k].nr != c->nr; k++)
+			;
+		if (k == d->n) {
+			if (d->n == SCOPE_SYSCALL_MAX)
+				continue;
+			d->e[d->n++] = *c;
+		} else {
+			d->e[k].count += c->count;
+			d->e[k].errors += c->errors;
+			d->e[k].total_ns += c->total_ns;
+		}
+	}
+}
+
+int scope_json_decode(struct scope_json_decoder *d, const void *rec, size_t len, struct jbuf *b)
+{
+	struct scope_event_header h;
+	if (len < sizeof(h))
+		return SCOPE_DECODE_SHORT;
+	memcpy(&h, rec, sizeof(h));
+	size_t want = expected_size(h.type);
+	if (!want)
+		return SCOPE_DECODE_UNKNOWN_TYPE;
+	if (h.size != want)
+		return SCOPE_DECODE_BAD_SIZE;
+	if (len < want)
+		return SCOPE_DECODE_SHORT;
+
+	/* Copy into an aligned local: the record may sit anywhere in a received frame. */
+	union {
+		struct scope_process_exec exec;
+		struct scope_process_fork fork;
+		struct scope_process_exit exit;
+		struct scope_syscall sc;
+		struct scope_syscall_data scd;
+		struct scope_syscall_counts counts;
+	} u;
+	memcpy(&u, rec, want);
+
+	if (h.type != SCOPE_EV_SYSCALL_COUNTS)
+		scope_json_flush(d, b);
+	switch (h.type) {
+	case SCOPE_EV_PROCESS_EXEC: exec_json(b, &u.exec); break;
+	case SCOPE_EV_PROCESS_FORK: fork_json(b, &u.fork); break;
+	case SCOPE_EV_PROCESS_EXIT: exit_json(b, &u.exit); break;
+	case SCOPE_EV_SYSCALL: syscall_json(b, &u.sc, NULL); break;
+	case SCOPE_EV_SYSCALL_DATA: syscall_json(b, &u.scd.sc, &u.scd); break;
+	case SCOPE_EV_SYSCALL_COUNTS: counts_merge(d, &u.counts, b); break;
+	}
+	return SCOPE_DECODE_OK;
+}

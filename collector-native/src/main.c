@@ -1,0 +1,267 @@
+/* scope-collector: loads the probe families, sets the targets, and turns ring-buffer records into
+ * JSON lines until the command ends or a signal asks it to stop. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "args.h"
+#include "command.h"
+#include "counts_flush.h"
+#include "decode_json.h"
+#include "drops.h"
+#include "exit_codes.h"
+#include "output.h"
+#include "preflight.h"
+#include "probes.h"
+#include "syscall_table.h"
+#include "targets.h"
+#include "version.h"
+
+static volatile sig_atomic_t stop_signal, stop_count, child_changed;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+	stop_count++;
+}
+
+static void on_child(int sig)
+{
+	(void)sig;
+	child_changed = 1;
+}
+
+struct session {
+	struct scope_args args;
+	struct scope_probes probes;
+	struct scope_targets targets;
+	struct scope_output out;
+	struct scope_drops drops;
+	struct scope_json_decoder *dec;
+	struct jbuf buf;
+	unsigned long long events, bad_records;
+};
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct session *s = ctx;
+	int r = scope_json_decode(s->dec, data, len, &s->buf);
+	if (r == SCOPE_DECODE_OK)
+		s->events++;
+	else
+		s->bad_records++;
+	if (s->buf.len > (1 << 20))
+		scope_output_write(&s->out, &s->buf);
+	return 0;
+}
+
+static void on_counts_record(void *ctx, const void *rec, size_t len)
+{
+	on_record(ctx, (void *)rec, len);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !getenv("SCOPE_DEBUG"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int load_error(const char *what, int err)
+{
+	fprintf(stderr, "scope-collector: cannot load %s probes: %s\n", what, strerror(-err));
+	return err == -EPERM || err == -EACCES ? SCOPE_EXIT_PRIVILEGE : SCOPE_EXIT_BPF;
+}
+
+static void install_handlers(void)
+{
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int set_targets(struct session *s, struct scope_command *cmd)
+{
+	struct scope_args *a = &s->args;
+	for (int i = 0; i < a->ncomms; i++)
+		if (process_probes_add_comm(&s->probes, a->comms[i])) {
+			fprintf(stderr, "scope-collector: cannot add comm filter '%s'\n", a->comms[i]);
+			return SCOPE_EXIT_BPF;
+		}
+	if (a->ncomms)
+		scope_targets_add_by_comm(&s->targets, a->comms, a->ncomms);
+	for (int i = 0; i < a->npids; i++)
+		scope_targets_add(&s->targets, a->pids[i]);
+	if (a->follow_children && (a->npids || a->ncomms))
+		scope_targets_add_descendants(&s->targets);
+	if (a->command) {
+		int err = scope_command_spawn(cmd, a->command);
+		if (err) {
+			fprintf(stderr, "scope-collector: cannot start '%s': %s\n", a->command[0], strerror(-err));
+			return SCOPE_EXIT_FAILURE;
+		}
+		scope_targets_add(&s->targets, cmd->pid);
+		scope_command_release(cmd);
+	}
+	return SCOPE_EXIT_OK;
+}
+
+static void flush_live_counts(struct session *s)
+{
+	if (s->probes.syscalls)
+		scope_counts_flush(s->probes.counts_fd, s->args.counts_only, on_counts_record, s);
+}
+
+static int run(struct session *s, struct scope_command *cmd)
+{
+	struct ring_buffer *rb = ring_buffer__new(s->probes.events_fd, on_record, s, NULL);
+	if (!rb) {
+		fprintf(stderr, "scope-collector: cannot open the ring buffer: %s\n", strerror(errno));
+		return SCOPE_EXIT_FAILURE;
+	}
+	int exit_code = SCOPE_EXIT_OK, forwarded = 0;
+	double next_counts = now_s() + s->args.counts_interval_s, next_drops = now_s() + 1;
+	for (;;) {
+		int n = ring_buffer__poll(rb, 100);
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "scope-collector: ring buffer poll failed: %s\n", strerror(-n));
+			exit_code = SCOPE_EXIT_FAILURE;
+			break;
+		}
+		if (cmd->pid > 0 && child_changed) {
+			child_changed = 0;
+			int status;
+			if (waitpid(cmd->pid, &status, WNOHANG) == cmd->pid) {
+				/* Its exit records are already in the ring: the tracepoint runs before the
+				 * parent is notified. The drain below picks them up. */
+				exit_code = scope_command_exit_code(status);
+				cmd->pid = 0;
+				break;
+			}
+		}
+		if (stop_count) {
+			if (cmd->pid > 0 && stop_count == 1) {
+				if (!forwarded) {
+					kill(cmd->pid, stop_signal);
+					forwarded = 1;
+				}
+			} else {
+				break;
+			}
+		}
+		double t = now_s();
+		if (s->args.counts_interval_s && t >= next_counts) {
+			scope_json_flush(s->dec, &s->buf);
+			flush_live_counts(s);
+			next_counts = t + s->args.counts_interval_s;
+		}
+		if (t >= next_drops) {
+			scope_drops_check(&s->drops, &s->buf);
+			next_drops = t + 1;
+		}
+		scope_json_flush(s->dec, &s->buf);
+		scope_output_write(&s->out, &s->buf);
+	}
+	ring_buffer__consume(rb);
+	scope_json_flush(s->dec, &s->buf);
+	flush_live_counts(s); /* processes still running: totals so far, final=false */
+	scope_json_flush(s->dec, &s->buf);
+	scope_drops_check(&s->drops, &s->buf);
+	scope_output_write(&s->out, &s->buf);
+	ring_buffer__free(rb);
+	return exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	static struct session s;
+	char err[256];
+
+	if (scope_syscalls_init())
+		return SCOPE_EXIT_FAILURE;
+	if (scope_args_parse(argc, argv, &s.args, err, sizeof(err))) {
+		fprintf(stderr, "scope-collector: %s\nTry 'scope-collector --help'.\n", err);
+		return SCOPE_EXIT_USAGE;
+	}
+	if (s.args.show_help) {
+		scope_args_usage(stdout);
+		return SCOPE_EXIT_OK;
+	}
+	if (s.args.show_version) {
+		printf("scope-collector %s (wire format %d)\n", SCOPE_COLLECTOR_VERSION, SCOPE_WIRE_VERSION);
+		return SCOPE_EXIT_OK;
+	}
+	int rc;
+	if ((rc = scope_check_privileges()) || (rc = scope_check_btf(s.args.btf_path)) ||
+	    (rc = scope_check_pids(&s.args)))
+		return rc;
+	int e = scope_output_open(&s.out, s.args.to_stdout ? NULL : s.args.output, s.args.command != NULL);
+	if (e) {
+		fprintf(stderr, "scope-collector: cannot open --output %s: %s\n", s.args.output, strerror(-e));
+		return SCOPE_EXIT_USAGE;
+	}
+	s.dec = calloc(1, sizeof(*s.dec));
+	if (!s.dec)
+		return SCOPE_EXIT_FAILURE;
+
+	libbpf_set_print(libbpf_log);
+	install_handlers();
+	if ((e = process_probes_load(&s.probes, &s.args))) {
+		rc = load_error("process", e);
+		goto out;
+	}
+	if ((s.args.probes & SCOPE_PROBE_SYSCALLS) && (e = syscalls_probes_load(&s.probes, &s.args))) {
+		rc = load_error("syscalls", e);
+		goto out;
+	}
+	if ((e = scope_targets_map(&s.targets, s.probes.targets_fd))) {
+		fprintf(stderr, "scope-collector: cannot map the target set: %s\n", strerror(-e));
+		rc = SCOPE_EXIT_FAILURE;
+		goto out;
+	}
+	scope_drops_init(&s.drops, s.probes.drops_fd);
+
+	struct scope_command cmd = { .pid = 0 };
+	if ((rc = set_targets(&s, &cmd)))
+		goto out;
+	if (!s.args.command) /* attach modes: tell whoever waits on us that nothing from now on is missed */
+		fprintf(stderr, "scope-collector: ready\n");
+	rc = run(&s, &cmd);
+	if (scope_drops_sum(&s.drops))
+		fprintf(stderr, "scope-collector: %llu events lost in the kernel (ring buffer %llu, entry map %llu, "
+				"counter map %llu); a larger --ringbuf-mb helps with the first\n",
+			(unsigned long long)scope_drops_sum(&s.drops),
+			(unsigned long long)s.drops.total[SCOPE_DROP_RINGBUF],
+			(unsigned long long)s.drops.total[SCOPE_DROP_INFLIGHT_FULL],
+			(unsigned long long)s.drops.total[SCOPE_DROP_COUNTS_FULL]);
+	if (s.out.lines_lost)
+		fprintf(stderr, "scope-collector: %llu lines not written: the output was closed\n",
+			(unsigned long long)s.out.lines_lost);
+out:
+	scope_targets_unmap(&s.targets);
+	scope_probes_destroy(&s.probes);
+	if ((e = scope_output_close(&s.out)))
+		fprintf(stderr, "scope-collector: writing the spooled events failed: %s\n", strerror(-e));
+	jb_free(&s.buf);
+	free(s.dec);
+	return rc;
+}

@@ -1,0 +1,6 @@
+#ifndef SCOPE_VERSION_H
+#define SCOPE_VERSION_H
+#ifndef SCOPE_COLLECTOR_VERSION
+#define SCOPE_COLLECTOR_VERSION "0.1.0"
+#endif
+#endif

@@ -1,0 +1,38 @@
+using System.Runtime.InteropServices;
+
+namespace Scope.Collector.E2E.Tests;
+
+internal static partial class Native
+{
+    public const int SigTerm = 15;
+    public const int SigInt = 2;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int sig);
+
+    /// <summary>The pids the process has started that are still alive.</summary>
+    public static IReadOnlyList<int> Children(int pid)
+    {
+        try
+        {
+            return [.. File.ReadAllText($"/proc/{pid}/task/{pid}/children")
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)];
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+    }
+
+    public static string? Comm(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n');
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Writes SCOPE's golden wire vectors: tests/golden/v1/NAME.hex (the record bytes) and NAME.json
+(the JSON line the collector must print for it).
+
+The layouts are spelled out here with Python's struct module, independently of bpf/scope_events.h,
+so the C and C# decoders are each checked against a second reading of docs/wire-format.md rather
+than against themselves. Run it again only when the wire format changes (and bump the version).
+"""
+import json
+import os
+import struct
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "v1")
+
+EXEC, FORK, EXIT, SYSCALL, SYSCALL_DATA, COUNTS = 1, 2, 3, 4, 5, 6
+SIZES = {EXEC: 1360, FORK: 80, EXIT: 72, SYSCALL: 120, SYSCALL_DATA: 384, COUNTS: 1080}
+TYPE_NAMES = {EXEC: "process_exec", FORK: "process_fork", EXIT: "process_exit",
+              SYSCALL: "syscall", SYSCALL_DATA: "syscall", COUNTS: "syscall_counts"}
+
+
+def header(t, ts, start, pid, tid, comm, cpu):
+    # u16 type, u16 size, u32 cpu, u64 ts_ns, u64 start_ns, u32 pid, u32 tid, char comm[16]
+    return struct.pack("<HHIQQII16s", t, SIZES[t], cpu, ts, start, pid, tid, comm.encode())
+
+
+def info(ppid, uid, cgroup):
+    return struct.pack("<IIQ", ppid, uid, cgroup)
+
+
+def json_header(t, ts, start, pid, tid, comm, cpu):
+    return {"type": TYPE_NAMES[t], "ts_ns": ts, "pid": pid, "tid": tid, "comm": comm,
+            "start_ns": start, "cpu": cpu}
+
+
+def u64(v):
+    return v & 0xFFFFFFFFFFFFFFFF
+
+
+def exec_record(name, ts, start, pid, comm, ppid, uid, cg, filename, argv_bytes, argc, flags, old_pid,
+                expect_argv, extra=None):
+    body = header(EXEC, ts, start, pid, pid, comm, 1) + info(ppid, uid, cg)
+    body += struct.pack("<IHHHHI", argc, len(filename), len(argv_bytes), flags, 0, old_pid)
+    body += filename.ljust(256, b"\0") + argv_bytes.ljust(1024, b"\0")
+    j = json_header(EXEC, ts, start, pid, pid, comm, 1)
+    j.update({"ppid": ppid, "uid": uid, "cgroup_id": cg, "filename": filename.decode(),
+              "argv": expect_argv, "argc": argc})
+    j.update(extra or {})
+    return name, body, j
+
+
+def syscall_body(t, ts, start, pid, tid, comm, nr, flags, ret, dur, args):
+    b = header(t, ts, start, pid, tid, comm, 0)
+    b += struct.pack("<IHHqQ6Q", nr, flags, 0, ret, dur, *[u64(a) for a in args])
+    return b
+
+
+def vectors():
+    v = []
+    v.append(exec_record("process_exec", 1_000_000_123, 999_000_000, 4242, "cat", 100, 1000, 0x1234,
+                         b"/bin/cat", b"/bin/cat\0/etc/hostname\0", 2, 0, 0,
+                         ["/bin/cat", "/etc/hostname"]))
+    # Quotes, a control character and an invalid UTF-8 byte must still give valid JSON; the argument
+    # area was truncated (flag 2) mid-argument, and a non-leader thread called execve (old_pid).
+    v.append(exec_record("process_exec_escapes", 5, 4, 77, "py\"x", 1, 0, 9,
+                         b"/usr/bin/python3", b"python3\0-c\0print(\"h\\i\")\n\xff\0tr", 4, 2, 78,
+                         ["python3", "-c", "print(\"h\\i\")\n\ufffd", "tr"],
+                         {"argv_truncated": True, "old_tid": 78}))
+
+    b = header(FORK, 2_000, 1_500, 10, 10, "sh", 3) + info(1, 0, 7) + struct.pack("<IIQ", 11, 0, 1_999)
+    j = json_header(FORK, 2_000, 1_500, 10, 10, "sh", 3)
+    j.update({"ppid": 1, "uid": 0, "cgroup_id": 7, "child_pid": 11, "child_start_ns": 1_999})
+    v.append(("process_fork", b, j))
+
+    b = header(EXIT, 3_000, 1_500, 10, 12, "sh", 0) + info(1, 0, 7) + struct.pack("<iHH", 7, 0, 0)
+    j = json_header(EXIT, 3_000, 1_500, 10, 12, "sh", 0)
+    j.update({"ppid": 1, "uid": 0, "cgroup_id": 7, "exit_code": 7, "signal": 0})
+    v.append(("process_exit", b, j))
+
+    b = header(EXIT, 3_001, 1_500, 10, 10, "sh", 0) + info(1, 0, 7) + struct.pack("<iHH", 0, 9, 1)
+    j = json_header(EXIT, 3_001, 1_500, 10, 10, "sh", 0)
+    j.update({"ppid": 1, "uid": 0, "cgroup_id": 7, "exit_code": 0, "signal": 9, "core_dumped": True})
+    v.append(("process_exit_signal", b, j))
+
+    # read(3, buf, 4096) = 12
+    b = syscall_body(SYSCALL, 4_000, 1_500, 10, 10, "cat", 0, 0, 12, 850, [3, 0x7ffd0000, 4096, 0, 0, 0])
+    j = json_header(SYSCALL, 4_000, 1_500, 10, 10, "cat", 0)
+    j.update({"name": "read", "nr": 0, "ret": 12, "dur_ns": 850,
+              "args": {"fd": 3, "count": 4096, "bytes": 12}})
+    v.append(("syscall_read", b, j))
+
+    # openat(AT_FDCWD, "/etc/hostname", O_RDONLY|O_CLOEXEC) = 3
+    path = b"/etc/hostname"
+    b = syscall_body(SYSCALL_DATA, 5_000, 1_500, 10, 11, "cat", 257, 0, 3, 1_500,
+                     [-100, 0x7ffd1000, 0x80000, 0, 0, 0])
+    b += struct.pack("<HHI", len(path), 1, 0) + path.ljust(256, b"\0")
+    j = json_header(SYSCALL_DATA, 5_000, 1_500, 10, 11, "cat", 0)
+    j.update({"name": "openat", "nr": 257, "ret": 3, "dur_ns": 1_500,
+              "args": {"dfd": -100, "path": "/etc/hostname", "flags": "0x80000", "mode": "0", "fd": 3}})
+    v.append(("syscall_openat", b, j))
+
+    # openat(AT_FDCWD, "/nope", O_RDONLY, 0644) = -ENOENT: no fd, an error name
+    path = b"/nope"
+    b = syscall_body(SYSCALL_DATA, 5_100, 1_500, 10, 11, "cat", 257, 0, -2, 900,
+                     [-100, 0x7ffd1000, 0, 0o644, 0, 0])
+    b += struct.pack("<HHI", len(path), 1, 0) + path.ljust(256, b"\0")
+    j = json_header(SYSCALL_DATA, 5_100, 1_500, 10, 11, "cat", 0)
+    j.update({"name": "openat", "nr": 257, "ret": -2, "error": "ENOENT", "dur_ns": 900,
+              "args": {"dfd": -100, "path": "/nope", "flags": "0x0", "mode": "0644"}})
+    v.append(("syscall_openat_enoent", b, j))
+
+    # connect(5, {AF_INET, 127.0.0.1:8080}, 16) = 0
+    sa = struct.pack("<H", 2) + struct.pack(">H", 8080) + bytes([127, 0, 0, 1]) + b"\0" * 8
+    b = syscall_body(SYSCALL_DATA, 6_000, 1_500, 10, 10, "curl", 42, 0, 0, 20_000, [5, 0x7ffd2000, 16, 0, 0, 0])
+    b += struct.pack("<HHI", len(sa), 2, 0) + sa.ljust(256, b"\0")
+    j = json_header(SYSCALL_DATA, 6_000, 1_500, 10, 10, "curl", 0)
+    j.update({"name": "connect", "nr": 42, "ret": 0, "dur_ns": 20_000,
+              "args": {"fd": 5, "addr": {"family": "inet", "ip": "127.0.0.1", "port": 8080}}})
+    v.append(("syscall_connect", b, j))
+
+    # exit_group(3): recorded at entry, never returns (flag 2)
+    b = syscall_body(SYSCALL, 7_000, 1_500, 10, 10, "sh", 231, 2, 0, 0, [3, 0, 0, 0, 0, 0])
+    j = json_header(SYSCALL, 7_000, 1_500, 10, 10, "sh", 0)
+    j.update({"name": "exit_group", "nr": 231, "ret": 0, "dur_ns": 0, "no_return": True,
+              "args": {"code": 3}})
+    v.append(("syscall_exit_group", b, j))
+
+    # A number the table does not know: raw arguments
+    b = syscall_body(SYSCALL, 8_000, 1_500, 10, 10, "x", 500, 0, -38, 100, [1, 2, 3, 4, 5, 6])
+    j = json_header(SYSCALL, 8_000, 1_500, 10, 10, "x", 0)
+    j.update({"name": "sys_500", "nr": 500, "ret": -38, "error": "ENOSYS", "dur_ns": 100,
+              "args": {"arg0": 1, "arg1": 2, "arg2": 3, "arg3": 4, "arg4": 5, "arg5": 6}})
+    v.append(("syscall_unknown", b, j))
+
+    entries = [(0, 4, 0, 6_909), (1, 137, 2, 99_000), (257, 31, 13, 103_825)]
+    b = header(COUNTS, 9_000, 1_500, 10, 10, "w137", 1) + struct.pack("<HHI", len(entries), 1, 0)
+    for nr, count, errors, total in entries:
+        b += struct.pack("<IIQQQ", nr, 0, count, errors, total)
+    b += b"\0" * (32 * (32 - len(entries)))
+    j = json_header(COUNTS, 9_000, 1_500, 10, 10, "w137", 1)
+    j.update({"final": True, "enter_only": False, "counts": {
+        "read": {"count": 4, "errors": 0, "total_ns": 6_909},
+        "write": {"count": 137, "errors": 2, "total_ns": 99_000},
+        "openat": {"count": 31, "errors": 13, "total_ns": 103_825}}})
+    v.append(("syscall_counts", b, j))
+    return v
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for name, body, expect in vectors():
+        t = struct.unpack_from("<H", body)[0]
+        assert len(body) == SIZES[t], (name, len(body))
+        with open(os.path.join(OUT, name + ".hex"), "w") as f:
+            for i in range(0, len(body), 16):
+                f.write(body[i:i + 16].hex(" ") + "\n")
+        with open(os.path.join(OUT, name + ".json"), "w") as f:
+            f.write(json.dumps(expect, separators=(",", ":"), ensure_ascii=False) + "\n")
+    print(f"wrote {len(vectors())} vectors to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -32,7 +32,7 @@ for p in "${PACKAGES[@]}"; do
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "deps: all ${#PACKAGES[@]} packages present"
+  echo "deps: all ${#PACKAGES[@]} packages present" >&2
 else
   # libcudart11.0 and libcuda1 live in non-free: add the components to the existing Debian entry.
   src=/etc/apt/sources.list.d/debian.sources
@@ -41,7 +41,7 @@ else
   elif [[ -f /etc/apt/sources.list ]] && grep -Eq '^deb .* main$' /etc/apt/sources.list; then
     sed -i -E 's/^(deb .* main)$/\1 contrib non-free non-free-firmware/' /etc/apt/sources.list
   fi
-  echo "deps: installing ${missing[*]}"
+  echo "deps: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   # The CUDA packages ask to accept the NVIDIA licence through debconf.
   echo "libcuda1 libnvidia-eglcore/accepted-nvidia-eula boolean true" | debconf-set-selections || true

@@ -1,0 +1,33 @@
+# SCOPE: the two commands for a fresh machine are `make run` and `make test` (README.md).
+# Every target installs what it needs first, through the one idempotent installer.
+SHELL := /bin/bash
+DOTNET_FLAGS := --nologo -v quiet "-clp:ErrorsOnly;NoSummary"
+
+.PHONY: deps build collector dotnet test run bench clean
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@$(MAKE) --no-print-directory collector dotnet
+
+collector:
+	@$(MAKE) --no-print-directory -C collector-native
+
+dotnet:
+	@dotnet build Scope.sln $(DOTNET_FLAGS)
+
+test: deps
+	@scripts/test.sh
+
+# Build chatter goes to stderr: stdout carries the events.
+run:
+	@$(MAKE) -s --no-print-directory build >&2
+	@scripts/run.sh
+
+bench: deps build
+	@bench/syscall_overhead.sh
+
+clean:
+	@$(MAKE) --no-print-directory -C collector-native clean
+	@dotnet clean Scope.sln $(DOTNET_FLAGS) >/dev/null || true

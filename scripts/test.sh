@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs every test suite, timing each, and fails if any fails or skips a test.
+# The suites need root (real eBPF probes): CI runs this as root.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "make test: the suites load eBPF programs and need root" >&2
+  exit 1
+fi
+
+declare -a names=() times=() results=()
+failed=0
+
+suite() {
+  local name=$1; shift
+  echo "=== suite: $name"
+  local start=$SECONDS rc=0
+  "$@" || rc=$?
+  local took=$((SECONDS - start))
+  names+=("$name"); times+=("$took")
+  if [[ $rc -eq 0 ]]; then results+=("ok"); else results+=("FAILED (exit $rc)"); failed=1; fi
+  echo "=== suite: $name: ${results[-1]} in ${took}s"
+}
+
+# A .NET test run that fails when any test was skipped: a skipped suite must never pass.
+dotnet_suite() {
+  local project=$1 log
+  log=$(mktemp)
+  dotnet test "$project" --no-build --nologo 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  if grep -Eq 'Skipped: +[1-9]' "$log"; then
+    echo "tests were skipped in $project: not allowed" >&2
+    rc=1
+  fi
+  if ! grep -Eq 'Passed: +[1-9]' "$log"; then
+    echo "no test passed in $project" >&2
+    rc=1
+  fi
+  rm -f "$log"
+  return "$rc"
+}
+
+golden_vectors_current() {
+  # The committed vectors must be exactly what the independent generator writes.
+  local tmp
+  tmp=$(mktemp -d)
+  cp -r tests/golden/. "$tmp/"
+  python3 "$tmp/make_vectors.py" >/dev/null && diff -r tests/golden/v1 "$tmp/v1"
+  local rc=$?
+  rm -rf "$tmp"
+  return $rc
+}
+
+suite "build" make --no-print-directory build
+if [[ ${results[-1]} != ok ]]; then
+  echo "build failed; no suite can run" >&2
+  exit 1
+fi
+suite "golden vectors" golden_vectors_current
+suite "collector unit (C)" make --no-print-directory -C collector-native test
+suite "collector end-to-end (root, eBPF)" dotnet_suite tests/Scope.Collector.E2E.Tests/Scope.Collector.E2E.Tests.csproj
+
+echo
+echo "Suite times:"
+for i in "${!names[@]}"; do
+  printf '  %-40s %5ss  %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
+done
+exit $failed

@@ -37,6 +37,7 @@ enum scope_event_type {
 	SCOPE_EV_SYSCALL = 4,
 	SCOPE_EV_SYSCALL_DATA = 5,
 	SCOPE_EV_SYSCALL_COUNTS = 6,
+	SCOPE_EV_SYSCALL_HIST = 7,
 };
 
 /* 48 bytes, at the start of every record. */
@@ -149,6 +150,78 @@ struct scope_syscall_counts {
 	struct scope_syscall_count e[SCOPE_COUNTS_PER_RECORD];
 };
 
+/*
+ * Syscall latency histograms: log-linear buckets, two per power of two. Bucket 0 holds 0 and 1 ns;
+ * for v >= 2 with m = floor(log2 v), the bucket is 2m + (the bit below the top one), so bucket
+ * b >= 2 starts at (2 + (b & 1)) << (b / 2 - 1) ns. The last bucket also holds everything above
+ * (2^48 ns, about 78 hours). Resolution is within 50% of the value, enough for p50 and p99.
+ */
+#define SCOPE_HIST_BUCKETS 96
+
+static inline __u32 scope_log2_u64(__u64 v)
+{
+	__u32 r = 0, shift;
+	shift = (v > 0xFFFFFFFFull) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xFFFF) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	return r | (__u32)(v >> 1);
+}
+
+static inline __u32 scope_hist_bucket(__u64 v)
+{
+	if (v < 2)
+		return 0;
+	__u32 m = scope_log2_u64(v);
+	__u32 b = 2 * m + (__u32)((v >> (m - 1)) & 1);
+	return b < SCOPE_HIST_BUCKETS ? b : SCOPE_HIST_BUCKETS - 1;
+}
+
+/* 440 bytes: one syscall's cumulative latency histogram for one process (flags as for counts). */
+struct scope_syscall_hist {
+	struct scope_event_header hdr;
+	__u32 nr;
+	__u16 flags;      /* SCOPE_COUNTS_FINAL */
+	__u16 _pad0;
+	__u32 buckets[SCOPE_HIST_BUCKETS];
+};
+
+/*
+ * Batches: what the collector sends over ZeroMQ. One message = this header, then payload_size
+ * bytes of records, each a record above, back to back. The MAC is HMAC-SHA256 with the secret the
+ * collector was given when started, over the header with the mac field zeroed, then the payload.
+ */
+#define SCOPE_BATCH_MAGIC 0x31424353u /* "SCB1" */
+#define SCOPE_BATCH_FINAL 0x1         /* the collector is stopping: no batch follows */
+#define SCOPE_ID_LEN 32
+#define SCOPE_VERSION_LEN 16
+#define SCOPE_MAC_LEN 32
+
+/* 256 bytes. */
+struct scope_batch_header {
+	__u32 magic;
+	__u16 version;          /* SCOPE_WIRE_VERSION */
+	__u16 header_size;      /* sizeof(struct scope_batch_header) */
+	__u32 flags;            /* SCOPE_BATCH_* */
+	__u32 record_count;
+	__u32 payload_size;
+	__u32 _pad0;
+	__u64 sequence;         /* 1, 2, 3 ... per collector instance */
+	__u64 instance;         /* random per collector start: tells restarts apart */
+	__u64 first_event;      /* records sent by this instance before this batch */
+	__u64 realtime_ns;      /* CLOCK_REALTIME and CLOCK_BOOTTIME read together: wall = ts - */
+	__u64 boottime_ns;      /* boottime_ns + realtime_ns */
+	__u64 kernel_drops[3];  /* cumulative, by enum scope_drop_reason (scope_maps.h) */
+	__u64 send_drops;       /* cumulative records dropped because the socket and queue were full */
+	char machine_id[SCOPE_ID_LEN];   /* NUL-padded ASCII */
+	char collector_id[SCOPE_ID_LEN];
+	char task_id[SCOPE_ID_LEN];
+	char collector_version[SCOPE_VERSION_LEN];
+	__u64 _reserved[2];
+	__u8 mac[SCOPE_MAC_LEN];
+};
+
 #define SCOPE_ASSERT_SIZE(t, n) _Static_assert(sizeof(struct t) == (n), #t " must be " #n " bytes")
 SCOPE_ASSERT_SIZE(scope_event_header, 48);
 SCOPE_ASSERT_SIZE(scope_process_info, 16);
@@ -159,5 +232,7 @@ SCOPE_ASSERT_SIZE(scope_syscall, 120);
 SCOPE_ASSERT_SIZE(scope_syscall_data, 384);
 SCOPE_ASSERT_SIZE(scope_syscall_count, 32);
 SCOPE_ASSERT_SIZE(scope_syscall_counts, 1080);
+SCOPE_ASSERT_SIZE(scope_syscall_hist, 440);
+SCOPE_ASSERT_SIZE(scope_batch_header, 256);
 
 #endif /* SCOPE_EVENTS_H */

@@ -19,7 +19,7 @@
 enum scope_drop_reason {
 	SCOPE_DROP_RINGBUF = 0,       /* ring buffer full: an event was lost */
 	SCOPE_DROP_INFLIGHT_FULL = 1, /* syscall entry not remembered: its exit is not reported */
-	SCOPE_DROP_COUNTS_FULL = 2,   /* a process got no counters: its syscalls are not counted */
+	SCOPE_DROP_COUNTS_FULL = 2,   /* a process got no counters (or histogram): not counted */
 	SCOPE_DROP_REASONS = 3,
 };
 
@@ -31,6 +31,16 @@ struct scope_proc_counts {
 	__u64 errors[SCOPE_SYSCALL_MAX];
 	__u64 total_ns[SCOPE_SYSCALL_MAX];
 };
+
+/* In-kernel latency histogram of one syscall of one process; key: tgid << 32 | nr. */
+struct scope_proc_hist {
+	__u32 buckets[SCOPE_HIST_BUCKETS];
+};
+
+static inline __u64 scope_hist_key(__u32 tgid, __u32 nr)
+{
+	return ((__u64)tgid << 32) | nr;
+}
 
 /* How a syscall's data argument is captured; generated from bpf/syscalls_x86_64.tsv. */
 enum scope_capture {

@@ -53,6 +53,14 @@ struct {
 } counts SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64); /* scope_hist_key(tgid, nr) */
+	__type(value, struct scope_proc_hist);
+	__uint(max_entries, 131072);
+} hists SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, struct scope_proc_counts);
@@ -102,6 +110,24 @@ static __always_inline struct scope_proc_counts *proc_counts(__u32 tgid)
 	c->start_ns = t->group_leader->start_boottime;
 	bpf_get_current_comm(c->comm, sizeof(c->comm));
 	return c;
+}
+
+static __always_inline void record_latency(__u32 tgid, __u32 nr, __u64 dur)
+{
+	__u64 key = scope_hist_key(tgid, nr);
+	struct scope_proc_hist *h = bpf_map_lookup_elem(&hists, &key);
+	if (!h) {
+		struct scope_proc_hist zero = {};
+		bpf_map_update_elem(&hists, &key, &zero, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(&hists, &key);
+		if (!h) {
+			count_drop(SCOPE_DROP_COUNTS_FULL);
+			return;
+		}
+	}
+	__u32 b = scope_hist_bucket(dur);
+	if (b < SCOPE_HIST_BUCKETS)
+		__sync_fetch_and_add(&h->buckets[b], 1);
 }
 
 static __always_inline void count(__u32 tgid, __u32 nr, long ret, __u64 dur, bool with_result)
@@ -275,6 +301,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		return 0; /* entered before we attached, or its entry was dropped (counted) */
 	__u64 dur = bpf_ktime_get_boot_ns() - in->ts;
 	count(tgid, in->nr, ret, dur, true);
+	record_latency(tgid, in->nr & (SCOPE_SYSCALL_MAX - 1), dur);
 	if (is_detail(in->nr))
 		emit_with_data(tid, in, ret, dur);
 	bpf_map_delete_elem(&inflight, &tid);
@@ -284,6 +311,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 struct flush_ctx {
 	struct scope_proc_counts *c;
 	struct scope_syscall_counts *r;
+	__u32 tgid;
 };
 
 static __always_inline void clear_entries(struct scope_syscall_counts *r)
@@ -305,6 +333,29 @@ static __always_inline void flush_record(struct scope_syscall_counts *r)
 	clear_entries(r);
 }
 
+/* Writes and forgets the process's histogram of one syscall. */
+static __always_inline void flush_hist(struct flush_ctx *x, __u32 nr)
+{
+	__u64 key = scope_hist_key(x->tgid, nr);
+	struct scope_proc_hist *h = bpf_map_lookup_elem(&hists, &key);
+	if (!h)
+		return;
+	struct scope_syscall_hist *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (e) {
+		e->hdr = x->r->hdr;
+		e->hdr.type = SCOPE_EV_SYSCALL_HIST;
+		e->hdr.size = sizeof(*e);
+		e->nr = nr;
+		e->flags = SCOPE_COUNTS_FINAL;
+		e->_pad0 = 0;
+		__builtin_memcpy(e->buckets, h->buckets, sizeof(e->buckets));
+		bpf_ringbuf_submit(e, 0);
+	} else {
+		count_drop(SCOPE_DROP_RINGBUF);
+	}
+	bpf_map_delete_elem(&hists, &key);
+}
+
 static long flush_one(__u32 i, struct flush_ctx *x)
 {
 	struct scope_proc_counts *c = x->c;
@@ -321,6 +372,7 @@ static long flush_one(__u32 i, struct flush_ctx *x)
 	r->e[k].errors = c->errors[nr];
 	r->e[k].total_ns = c->total_ns[nr];
 	r->n = k + 1;
+	flush_hist(x, nr);
 	if (r->n == SCOPE_COUNTS_PER_RECORD)
 		flush_record(r);
 	return 0;
@@ -349,7 +401,7 @@ int BPF_PROG(sys_on_exit, struct task_struct *p)
 	r->flags = SCOPE_COUNTS_FINAL | (counts_only ? SCOPE_COUNTS_ENTER_ONLY : 0);
 	r->_pad0 = 0;
 	clear_entries(r);
-	struct flush_ctx x = { .c = c, .r = r };
+	struct flush_ctx x = { .c = c, .r = r, .tgid = tgid };
 	bpf_loop(SCOPE_SYSCALL_MAX, flush_one, &x, 0);
 	if (r->n)
 		flush_record(r);

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   # eBPF toolchain and the collector's libraries
   clang-14 llvm-14 libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc
-  libzmq3-dev libmsgpack-dev
+  libzmq3-dev libmsgpack-dev libssl-dev
   # the peer we benchmark against
   bpftrace
   # real targets: Debian's CPython with USDT probes, and the CUDA runtime and driver (non-free)

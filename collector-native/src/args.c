@@ -32,6 +32,23 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
+int scope_secret_parse(const char *hex, uint8_t *out, size_t max)
+{
+	while (*hex == ' ' || *hex == '\n' || *hex == '\t' || *hex == '\r')
+		hex++;
+	size_t n = 0;
+	while (hex[0] && hex[1] && strchr("0123456789abcdefABCDEF", hex[0]) && strchr("0123456789abcdefABCDEF", hex[1])) {
+		if (n == max)
+			return -1;
+		char byte[3] = { hex[0], hex[1], 0 };
+		out[n++] = (uint8_t)strtoul(byte, NULL, 16);
+		hex += 2;
+	}
+	while (*hex == ' ' || *hex == '\n' || *hex == '\t' || *hex == '\r')
+		hex++;
+	return *hex ? -1 : (int)n;
+}
+
 int scope_syscall_set_parse(const char *list, uint64_t *mask, char *err, size_t errlen)
 {
 	memset(mask, 0, SCOPE_SYSCALL_MAX / 8);
@@ -78,7 +95,8 @@ static int parse_probes(const char *s, unsigned *probes, char *err, size_t errle
 
 enum {
 	OPT_PROBES = 1000, OPT_PID, OPT_COMM, OPT_FOLLOW, OPT_SYSTEM, OPT_COUNTS_ONLY, OPT_STDOUT,
-	OPT_OUTPUT, OPT_VERSION, OPT_NO_FOLLOW, OPT_BTF, OPT_RINGBUF, OPT_COUNTS_INTERVAL, OPT_SYSCALL_EVENTS,
+	OPT_OUTPUT, OPT_VERSION, OPT_NO_FOLLOW, OPT_ENDPOINT, OPT_MACHINE_ID, OPT_COLLECTOR_ID, OPT_TASK_ID,
+	OPT_SECRET_FILE, OPT_BATCH_KB, OPT_HWM, OPT_QUEUE_MB, OPT_BTF, OPT_RINGBUF, OPT_COUNTS_INTERVAL, OPT_SYSCALL_EVENTS,
 };
 
 static const struct option options[] = {
@@ -92,6 +110,14 @@ static const struct option options[] = {
 	{ "stdout", no_argument, NULL, OPT_STDOUT },
 	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
+	{ "machine-id", required_argument, NULL, OPT_MACHINE_ID },
+	{ "collector-id", required_argument, NULL, OPT_COLLECTOR_ID },
+	{ "task-id", required_argument, NULL, OPT_TASK_ID },
+	{ "secret-file", required_argument, NULL, OPT_SECRET_FILE },
+	{ "batch-kb", required_argument, NULL, OPT_BATCH_KB },
+	{ "hwm", required_argument, NULL, OPT_HWM },
+	{ "queue-mb", required_argument, NULL, OPT_QUEUE_MB },
 	{ "btf", required_argument, NULL, OPT_BTF },
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF },
 	{ "counts-interval", required_argument, NULL, OPT_COUNTS_INTERVAL },
@@ -127,6 +153,13 @@ void scope_args_usage(FILE *f)
 	      "Where to write:\n"
 	      "  --stdout              JSON lines to standard output (the default)\n"
 	      "  --output FILE         JSON lines to FILE\n"
+	      "  --endpoint tcp://H:P  batches over ZeroMQ to a silo, signed with the secret from\n"
+	      "                        --secret-file F or $SCOPE_COLLECTOR_SECRET (hex, 16-64 bytes)\n"
+	      "  --machine-id ID, --collector-id ID, --task-id ID   identify the batches (default:\n"
+	      "                        an HMAC of /etc/machine-id, \"local\", none)\n"
+	      "  --batch-kb N          largest batch payload (default 256)\n"
+	      "  --hwm N, --queue-mb N batches ZeroMQ holds (default 1000), then our own queue\n"
+	      "                        (default 64 MiB); beyond both, records are dropped and counted\n"
 	      "\n"
 	      "Other:\n"
 	      "  --ringbuf-mb N        ring buffer size in MiB, a power of two (default 8)\n"
@@ -144,6 +177,11 @@ int scope_args_parse(int argc, char **argv, struct scope_args *a, char *err, siz
 	a->probes = SCOPE_PROBE_PROCESS | SCOPE_PROBE_SYSCALLS;
 	a->ringbuf_mb = 8;
 	a->counts_interval_s = 10;
+	a->collector_id = "local";
+	a->task_id = "";
+	a->batch_kb = 256;
+	a->hwm = 1000;
+	a->queue_mb = 64;
 	if (scope_syscall_set_parse(SCOPE_DEFAULT_SYSCALL_EVENTS, a->detail_mask, err, errlen))
 		return -1;
 
@@ -184,6 +222,48 @@ int scope_args_parse(int argc, char **argv, struct scope_args *a, char *err, siz
 			a->output = optarg;
 			break;
 		case OPT_VERSION: a->show_version = true; break;
+		case OPT_ENDPOINT:
+			/* libzmq's ipc:// is a Unix socket and NetMQ's is not: only TCP reaches the silo. */
+			if (strncmp(optarg, "tcp://", 6) != 0 || !strchr(optarg + 6, ':'))
+				return fail(err, errlen, "--endpoint needs tcp://HOST:PORT, not '%s'", optarg);
+			a->endpoint = optarg;
+			break;
+		case OPT_MACHINE_ID:
+		case OPT_COLLECTOR_ID:
+		case OPT_TASK_ID: {
+			const char *name = opt == OPT_MACHINE_ID ? "--machine-id" : opt == OPT_COLLECTOR_ID ? "--collector-id" : "--task-id";
+			size_t n = strlen(optarg);
+			if (n == 0 || n >= SCOPE_ID_LEN)
+				return fail(err, errlen, "%s needs 1 to %d characters", name, SCOPE_ID_LEN - 1);
+			for (size_t i = 0; i < n; i++)
+				if (!(optarg[i] == '-' || optarg[i] == '_' || optarg[i] == '.' ||
+				      (optarg[i] >= '0' && optarg[i] <= '9') || (optarg[i] >= 'a' && optarg[i] <= 'z') ||
+				      (optarg[i] >= 'A' && optarg[i] <= 'Z')))
+					return fail(err, errlen, "%s may hold letters, digits, '-', '_' and '.' only", name);
+			if (opt == OPT_MACHINE_ID)
+				a->machine_id = optarg;
+			else if (opt == OPT_COLLECTOR_ID)
+				a->collector_id = optarg;
+			else
+				a->task_id = optarg;
+			break;
+		}
+		case OPT_SECRET_FILE: a->secret_file = optarg; break;
+		case OPT_BATCH_KB:
+			if (parse_uint(optarg, 16384, &v) || v < 4)
+				return fail(err, errlen, "--batch-kb needs 4 to 16384, not '%s'", optarg);
+			a->batch_kb = v;
+			break;
+		case OPT_HWM:
+			if (parse_uint(optarg, 1000000, &v) || v == 0)
+				return fail(err, errlen, "--hwm needs 1 to 1000000, not '%s'", optarg);
+			a->hwm = v;
+			break;
+		case OPT_QUEUE_MB:
+			if (parse_uint(optarg, 65536, &v))
+				return fail(err, errlen, "--queue-mb needs 0 to 65536, not '%s'", optarg);
+			a->queue_mb = v;
+			break;
 		case OPT_BTF: a->btf_path = optarg; break;
 		case OPT_RINGBUF:
 			if (parse_uint(optarg, 1024, &v) || v == 0 || (v & (v - 1)))
@@ -229,11 +309,11 @@ int scope_args_parse(int argc, char **argv, struct scope_args *a, char *err, siz
 		return fail(err, errlen, "nothing to trace: give -- COMMAND, --pid, --comm or --system-wide");
 	if (a->system_wide && follow == 1)
 		return fail(err, errlen, "--follow-children has no meaning with --system-wide");
-	if (a->to_stdout && a->output)
-		return fail(err, errlen, "--stdout and --output are exclusive");
+	if (a->to_stdout + !!a->output + !!a->endpoint > 1)
+		return fail(err, errlen, "--stdout, --output and --endpoint are exclusive");
 	if (a->counts_only && !(a->probes & SCOPE_PROBE_SYSCALLS))
 		return fail(err, errlen, "--counts-only needs the syscalls probe set");
-	if (!a->output)
+	if (!a->output && !a->endpoint)
 		a->to_stdout = true;
 	return 0;
 }

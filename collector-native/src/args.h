@@ -31,6 +31,15 @@ struct scope_args {
 	bool counts_only;
 	bool to_stdout;
 	const char *output;
+	/* Batches to a silo instead of JSON lines. */
+	const char *endpoint;
+	const char *machine_id;    /* default: derived from /etc/machine-id */
+	const char *collector_id;  /* default: "local" */
+	const char *task_id;       /* default: "" */
+	const char *secret_file;   /* hex; else the SCOPE_COLLECTOR_SECRET environment variable */
+	unsigned batch_kb;
+	unsigned hwm;
+	unsigned queue_mb;
 	const char *btf_path;
 	unsigned ringbuf_mb;
 	unsigned counts_interval_s;
@@ -42,6 +51,8 @@ struct scope_args {
 
 /* Returns 0, or -1 with a one-line reason in err. */
 int scope_args_parse(int argc, char **argv, struct scope_args *a, char *err, size_t errlen);
+/* Decodes a hex secret (whitespace around it ignored) into out; returns its length, or -1. */
+int scope_secret_parse(const char *hex, uint8_t *out, size_t max);
 /* Fills mask from "name,name", "all" or "none"; -1 and err on an unknown name. */
 int scope_syscall_set_parse(const char *list, uint64_t *mask, char *err, size_t errlen);
 void scope_args_usage(FILE *f);

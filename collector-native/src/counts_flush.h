@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Calls emit for every record built; returns the number of processes read, or a negative errno. */
-int scope_counts_flush(int counts_fd, bool enter_only,
+/* Totals, then histograms (hists_fd < 0: none). Calls emit for every record built; returns the number of processes read, or a negative errno. */
+int scope_counts_flush(int counts_fd, int hists_fd, bool enter_only,
 		       void (*emit)(void *ctx, const void *rec, size_t len), void *ctx);
 #endif

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 
 #include "decode_json.h"
+#include "hist.h"
 #include "syscall_table.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "records are little-endian; this reader assumes a little-endian host");
@@ -19,6 +20,7 @@ const char *scope_event_type_name(uint16_t type)
 	case SCOPE_EV_SYSCALL:
 	case SCOPE_EV_SYSCALL_DATA: return "syscall";
 	case SCOPE_EV_SYSCALL_COUNTS: return "syscall_counts";
+	case SCOPE_EV_SYSCALL_HIST: return "syscall_hist";
 	}
 	return NULL;
 }
@@ -32,6 +34,7 @@ static size_t expected_size(uint16_t type)
 	case SCOPE_EV_SYSCALL: return sizeof(struct scope_syscall);
 	case SCOPE_EV_SYSCALL_DATA: return sizeof(struct scope_syscall_data);
 	case SCOPE_EV_SYSCALL_COUNTS: return sizeof(struct scope_syscall_counts);
+	case SCOPE_EV_SYSCALL_HIST: return sizeof(struct scope_syscall_hist);
 	}
 	return 0;
 }
@@ -268,6 +271,48 @@ static void syscall_json(struct jbuf *b, const struct scope_syscall *sc, const s
 	end_line(b);
 }
 
+static void syscall_name(char *out, size_t len, unsigned nr)
+{
+	const struct scope_syscall_info *si = scope_syscall_info(nr);
+	if (si && si->name)
+		snprintf(out, len, "%s", si->name);
+	else
+		snprintf(out, len, "sys_%u", nr);
+}
+
+static void hist_json(struct jbuf *b, const struct scope_syscall_hist *h)
+{
+	char name[24];
+	syscall_name(name, sizeof(name), h->nr);
+	header(b, &h->hdr, "syscall_hist");
+	jb_key(b, "name");
+	jb_str(b, name, strlen(name));
+	jb_key(b, "nr");
+	jb_u64(b, h->nr);
+	jb_key(b, "final");
+	jb_lit(b, (h->flags & SCOPE_COUNTS_FINAL) ? "true" : "false");
+	uint64_t total = 0;
+	for (unsigned i = 0; i < SCOPE_HIST_BUCKETS; i++)
+		total += h->buckets[i];
+	jb_key(b, "count");
+	jb_u64(b, total);
+	jb_key(b, "p50_ns");
+	jb_u64(b, scope_hist_quantile(h->buckets, SCOPE_HIST_BUCKETS, 0.50));
+	jb_key(b, "p99_ns");
+	jb_u64(b, scope_hist_quantile(h->buckets, SCOPE_HIST_BUCKETS, 0.99));
+	jb_key(b, "buckets");
+	jb_lit(b, "[");
+	int first = 1;
+	for (unsigned i = 0; i < SCOPE_HIST_BUCKETS; i++) {
+		if (!h->buckets[i])
+			continue;
+		jb_fmt(b, "%s[%llu,%u]", first ? "" : ",", (unsigned long long)scope_hist_lower(i), h->buckets[i]);
+		first = 0;
+	}
+	jb_lit(b, "]");
+	end_line(b);
+}
+
 void scope_json_flush(struct scope_json_decoder *d, struct jbuf *b)
 {
 	if (!d->has_pending)
@@ -281,12 +326,8 @@ void scope_json_flush(struct scope_json_decoder *d, struct jbuf *b)
 	jb_lit(b, "{");
 	for (unsigned i = 0; i < d->n; i++) {
 		const struct scope_syscall_count *c = &d->e[i];
-		const struct scope_syscall_info *si = scope_syscall_info(c->nr);
 		char name[24];
-		if (si && si->name)
-			snprintf(name, sizeof(name), "%s", si->name);
-		else
-			snprintf(name, sizeof(name), "sys_%u", c->nr);
+		syscall_name(name, sizeof(name), c->nr);
 		jb_key(b, name);
 		jb_lit(b, "{");
 		jb_key(b, "count");
@@ -355,10 +396,12 @@ int scope_json_decode(struct scope_json_decoder *d, const void *rec, size_t len,
 		struct scope_syscall sc;
 		struct scope_syscall_data scd;
 		struct scope_syscall_counts counts;
+		struct scope_syscall_hist hist;
 	} u;
 	memcpy(&u, rec, want);
 
-	if (h.type != SCOPE_EV_SYSCALL_COUNTS)
+	/* Histograms come interleaved with the count records of the same flush: they do not end a merge. */
+	if (h.type != SCOPE_EV_SYSCALL_COUNTS && h.type != SCOPE_EV_SYSCALL_HIST)
 		scope_json_flush(d, b);
 	switch (h.type) {
 	case SCOPE_EV_PROCESS_EXEC: exec_json(b, &u.exec); break;
@@ -367,6 +410,7 @@ int scope_json_decode(struct scope_json_decoder *d, const void *rec, size_t len,
 	case SCOPE_EV_SYSCALL: syscall_json(b, &u.sc, NULL); break;
 	case SCOPE_EV_SYSCALL_DATA: syscall_json(b, &u.scd.sc, &u.scd); break;
 	case SCOPE_EV_SYSCALL_COUNTS: counts_merge(d, &u.counts, b); break;
+	case SCOPE_EV_SYSCALL_HIST: hist_json(b, &u.hist); break;
 	}
 	return SCOPE_DECODE_OK;
 }

@@ -28,6 +28,7 @@ int syscalls_probes_load(struct scope_probes *p, const struct scope_args *a)
 		bpf_program__set_autoload(s->progs.sys_exit, false);
 		bpf_map__set_max_entries(s->maps.inflight, 1);
 		bpf_map__set_max_entries(s->maps.captured, 1);
+		bpf_map__set_max_entries(s->maps.hists, 1);
 	}
 	if (!err)
 		err = syscalls_bpf__load(s);
@@ -36,5 +37,6 @@ int syscalls_probes_load(struct scope_probes *p, const struct scope_args *a)
 	if (err)
 		return err;
 	p->counts_fd = bpf_map__fd(s->maps.counts);
+	p->hists_fd = a->counts_only ? -1 : bpf_map__fd(s->maps.hists);
 	return 0;
 }

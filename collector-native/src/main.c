@@ -17,9 +17,12 @@
 #include "decode_json.h"
 #include "drops.h"
 #include "exit_codes.h"
+#include "frame.h"
+#include "machine_id.h"
 #include "output.h"
 #include "preflight.h"
 #include "probes.h"
+#include "sender.h"
 #include "syscall_table.h"
 #include "targets.h"
 #include "version.h"
@@ -47,11 +50,52 @@ struct session {
 	struct scope_json_decoder *dec;
 	struct jbuf buf;
 	unsigned long long events, bad_records;
+	/* with --endpoint: records go into batches instead of JSON */
+	bool batching;
+	struct scope_framer framer;
+	struct scope_sender sender;
+	double last_batch;
 };
+
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static double now_s(void)
+{
+	return clock_ns(CLOCK_MONOTONIC) / 1e9;
+}
+
+/* Seals the open batch and hands it to the sender; an empty batch is a heartbeat. */
+static void send_batch(struct session *s, uint32_t flags)
+{
+	scope_drops_check(&s->drops, NULL);
+	uint64_t realtime = clock_ns(CLOCK_REALTIME), boottime = clock_ns(CLOCK_BOOTTIME);
+	size_t len = scope_framer_seal(&s->framer, s->drops.total, s->sender.dropped_records, realtime,
+				       boottime, flags);
+	if (len)
+		scope_sender_submit(&s->sender, s->framer.buf, len, s->framer.records);
+	else
+		s->sender.dropped_records += s->framer.records; /* the MAC failed: counted, not sent */
+	scope_framer_next(&s->framer);
+	s->last_batch = now_s();
+}
 
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct session *s = ctx;
+	if (s->batching) {
+		if (!scope_framer_add(&s->framer, data, len)) {
+			send_batch(s, 0);
+			if (!scope_framer_add(&s->framer, data, len))
+				s->bad_records++; /* larger than a whole batch: cannot happen with --batch-kb >= 4 */
+		}
+		s->events++;
+		return 0;
+	}
 	int r = scope_json_decode(s->dec, data, len, &s->buf);
 	if (r == SCOPE_DECODE_OK)
 		s->events++;
@@ -65,13 +109,6 @@ static int on_record(void *ctx, void *data, size_t len)
 static void on_counts_record(void *ctx, const void *rec, size_t len)
 {
 	on_record(ctx, (void *)rec, len);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -128,7 +165,7 @@ static int set_targets(struct session *s, struct scope_command *cmd)
 static void flush_live_counts(struct session *s)
 {
 	if (s->probes.syscalls)
-		scope_counts_flush(s->probes.counts_fd, s->args.counts_only, on_counts_record, s);
+		scope_counts_flush(s->probes.counts_fd, s->probes.hists_fd, s->args.counts_only, on_counts_record, s);
 }
 
 static int run(struct session *s, struct scope_command *cmd)
@@ -174,6 +211,13 @@ static int run(struct session *s, struct scope_command *cmd)
 			flush_live_counts(s);
 			next_counts = t + s->args.counts_interval_s;
 		}
+		if (s->batching) {
+			/* A batch per poll, and at least one a second so the silo knows we are alive. */
+			if (s->framer.records || t - s->last_batch >= 1.0)
+				send_batch(s, 0);
+			scope_sender_pump(&s->sender);
+			continue;
+		}
 		if (t >= next_drops) {
 			scope_drops_check(&s->drops, &s->buf);
 			next_drops = t + 1;
@@ -184,11 +228,75 @@ static int run(struct session *s, struct scope_command *cmd)
 	ring_buffer__consume(rb);
 	scope_json_flush(s->dec, &s->buf);
 	flush_live_counts(s); /* processes still running: totals so far, final=false */
+	ring_buffer__free(rb);
+	if (s->batching) {
+		send_batch(s, SCOPE_BATCH_FINAL);
+		return exit_code;
+	}
 	scope_json_flush(s->dec, &s->buf);
 	scope_drops_check(&s->drops, &s->buf);
 	scope_output_write(&s->out, &s->buf);
-	ring_buffer__free(rb);
 	return exit_code;
+}
+
+static int read_secret(const struct scope_args *a, uint8_t *secret)
+{
+	char text[256] = { 0 };
+	const char *src = getenv("SCOPE_COLLECTOR_SECRET");
+	if (a->secret_file) {
+		FILE *f = fopen(a->secret_file, "r");
+		if (!f) {
+			fprintf(stderr, "scope-collector: cannot read --secret-file %s: %s\n", a->secret_file, strerror(errno));
+			return -1;
+		}
+		size_t n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+		text[n] = 0;
+		src = text;
+	}
+	if (!src) {
+		fprintf(stderr, "scope-collector: --endpoint needs a secret: --secret-file FILE or SCOPE_COLLECTOR_SECRET\n");
+		return -1;
+	}
+	int n = scope_secret_parse(src, secret, SCOPE_SECRET_MAX);
+	if (n < 16) {
+		fprintf(stderr, "scope-collector: the secret must be 16 to 64 bytes written in hex\n");
+		return -1;
+	}
+	unsetenv("SCOPE_COLLECTOR_SECRET"); /* the traced command must not inherit it */
+	return n;
+}
+
+static int open_batching(struct session *s)
+{
+	uint8_t secret[SCOPE_SECRET_MAX];
+	int n = read_secret(&s->args, secret);
+	if (n < 0)
+		return SCOPE_EXIT_USAGE;
+	char mid[33];
+	const char *machine = s->args.machine_id;
+	if (!machine) {
+		if (scope_machine_id_read(mid)) {
+			fprintf(stderr, "scope-collector: no /etc/machine-id to derive a machine id from: give --machine-id\n");
+			return SCOPE_EXIT_USAGE;
+		}
+		machine = mid;
+	}
+	uint64_t instance;
+	if (getentropy(&instance, sizeof(instance)))
+		instance = clock_ns(CLOCK_REALTIME) ^ ((uint64_t)getpid() << 32);
+	struct scope_frame_ids ids = { machine, s->args.collector_id, s->args.task_id, SCOPE_COLLECTOR_VERSION };
+	int e = scope_framer_init(&s->framer, &ids, instance, secret, n, (size_t)s->args.batch_kb << 10);
+	memset(secret, 0, sizeof(secret));
+	if (!e)
+		e = scope_sender_open(&s->sender, s->args.endpoint, s->args.hwm, (size_t)s->args.queue_mb << 20);
+	if (e) {
+		fprintf(stderr, "scope-collector: cannot set up batches to %s: %s\n", s->args.endpoint, strerror(-e));
+		return SCOPE_EXIT_USAGE;
+	}
+	s->batching = true;
+	s->out.fd = -1;
+	return SCOPE_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -214,8 +322,11 @@ int main(int argc, char **argv)
 	if ((rc = scope_check_privileges()) || (rc = scope_check_btf(s.args.btf_path)) ||
 	    (rc = scope_check_pids(&s.args)))
 		return rc;
-	int e = scope_output_open(&s.out, s.args.to_stdout ? NULL : s.args.output, s.args.command != NULL);
-	if (e) {
+	int e;
+	if (s.args.endpoint) {
+		if ((rc = open_batching(&s)))
+			return rc;
+	} else if ((e = scope_output_open(&s.out, s.args.to_stdout ? NULL : s.args.output, s.args.command != NULL))) {
 		fprintf(stderr, "scope-collector: cannot open --output %s: %s\n", s.args.output, strerror(-e));
 		return SCOPE_EXIT_USAGE;
 	}
@@ -253,13 +364,21 @@ int main(int argc, char **argv)
 			(unsigned long long)s.drops.total[SCOPE_DROP_RINGBUF],
 			(unsigned long long)s.drops.total[SCOPE_DROP_INFLIGHT_FULL],
 			(unsigned long long)s.drops.total[SCOPE_DROP_COUNTS_FULL]);
+	if (s.batching) {
+		size_t left = scope_sender_close(&s.sender, 2000);
+		if (left || s.sender.dropped_records)
+			fprintf(stderr, "scope-collector: %zu batches unsent at exit, %llu records dropped while the silo was unreachable\n",
+				left, (unsigned long long)s.sender.dropped_records);
+	}
 	if (s.out.lines_lost)
 		fprintf(stderr, "scope-collector: %llu lines not written: the output was closed\n",
 			(unsigned long long)s.out.lines_lost);
 out:
 	scope_targets_unmap(&s.targets);
 	scope_probes_destroy(&s.probes);
-	if ((e = scope_output_close(&s.out)))
+	if (s.batching)
+		scope_framer_free(&s.framer);
+	else if ((e = scope_output_close(&s.out)))
 		fprintf(stderr, "scope-collector: writing the spooled events failed: %s\n", strerror(-e));
 	jb_free(&s.buf);
 	free(s.dec);

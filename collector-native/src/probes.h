@@ -10,7 +10,7 @@ struct syscalls_bpf;
 struct scope_probes {
 	struct process_bpf *process;
 	struct syscalls_bpf *syscalls;
-	int events_fd, targets_fd, drops_fd, counts_fd;
+	int events_fd, targets_fd, drops_fd, counts_fd, hists_fd;
 };
 
 /* Each returns 0 or a negative errno; messages go to stderr. */

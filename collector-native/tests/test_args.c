@@ -82,5 +82,19 @@ int main(void)
 	CHECK(parse(&a, err, ARGV("--pid", "1", "stray")) == -1 && strstr(err, "stray"));
 	CHECK(parse(&a, err, ARGV("--")) == -1 && strstr(err, "no command"));
 	CHECK(parse(&a, err, ARGV("--comm", "")) == -1);
+
+	/* Batches to a silo. */
+	CHECK(parse(&a, err, ARGV("--system-wide", "--endpoint", "tcp://127.0.0.1:5557", "--machine-id", "m1",
+				  "--collector-id", "local-0", "--task-id", "t.1", "--secret-file", "/run/s")) == 0);
+	CHECK(!a.to_stdout && !a.output && !strcmp(a.endpoint, "tcp://127.0.0.1:5557"));
+	CHECK(!strcmp(a.machine_id, "m1") && !strcmp(a.collector_id, "local-0") && !strcmp(a.task_id, "t.1"));
+	CHECK(a.batch_kb == 256 && a.hwm == 1000 && a.queue_mb == 64);
+	CHECK(parse(&a, err, ARGV("--system-wide", "--endpoint", "ipc:///tmp/x")) == -1 && strstr(err, "tcp://"));
+	CHECK(parse(&a, err, ARGV("--system-wide", "--endpoint", "tcp://host")) == -1);
+	CHECK(parse(&a, err, ARGV("--system-wide", "--endpoint", "tcp://h:1", "--stdout")) == -1 && strstr(err, "exclusive"));
+	CHECK(parse(&a, err, ARGV("--system-wide", "--machine-id", "a b")) == -1 && strstr(err, "--machine-id"));
+	CHECK(parse(&a, err, ARGV("--system-wide", "--collector-id", "0123456789012345678901234567890123")) == -1);
+	CHECK(parse(&a, err, ARGV("--system-wide", "--batch-kb", "2")) == -1);
+	CHECK(parse(&a, err, ARGV("--system-wide", "--hwm", "0")) == -1);
 	CHECK_DONE();
 }

@@ -6,16 +6,50 @@ The layouts are spelled out here with Python's struct module, independently of b
 so the C and C# decoders are each checked against a second reading of docs/wire-format.md rather
 than against themselves. Run it again only when the wire format changes (and bump the version).
 """
+import hashlib
+import hmac
 import json
 import os
 import struct
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "v1")
 
-EXEC, FORK, EXIT, SYSCALL, SYSCALL_DATA, COUNTS = 1, 2, 3, 4, 5, 6
-SIZES = {EXEC: 1360, FORK: 80, EXIT: 72, SYSCALL: 120, SYSCALL_DATA: 384, COUNTS: 1080}
+EXEC, FORK, EXIT, SYSCALL, SYSCALL_DATA, COUNTS, HIST = 1, 2, 3, 4, 5, 6, 7
+SIZES = {EXEC: 1360, FORK: 80, EXIT: 72, SYSCALL: 120, SYSCALL_DATA: 384, COUNTS: 1080, HIST: 440}
 TYPE_NAMES = {EXEC: "process_exec", FORK: "process_fork", EXIT: "process_exit",
-              SYSCALL: "syscall", SYSCALL_DATA: "syscall", COUNTS: "syscall_counts"}
+              SYSCALL: "syscall", SYSCALL_DATA: "syscall", COUNTS: "syscall_counts",
+              HIST: "syscall_hist"}
+HIST_BUCKETS = 96
+
+
+def hist_lower(b):
+    """Bucket b >= 2 starts at (2 + (b & 1)) << (b // 2 - 1) ns; bucket 0 holds 0 and 1."""
+    return 0 if b < 2 else (2 + (b & 1)) << (b // 2 - 1)
+
+
+def hist_bucket(v):
+    if v < 2:
+        return 0
+    m = v.bit_length() - 1
+    return min(2 * m + ((v >> (m - 1)) & 1), HIST_BUCKETS - 1)
+
+
+def hist_quantile(buckets, q):
+    """Linear interpolation inside the bucket that holds the sample of rank max(1, q * total)."""
+    total = sum(buckets)
+    if total == 0:
+        return 0
+    rank = max(1.0, q * total)
+    seen = 0
+    for b, n in enumerate(buckets):
+        if n == 0:
+            continue
+        if seen + n >= rank:
+            lo = hist_lower(b)
+            hi = 2 if b == 0 else (hist_lower(b + 1) if b + 1 < HIST_BUCKETS else lo)
+            return lo + int((hi - lo) * ((rank - seen) / n))
+        seen += n
+    return hist_lower(HIST_BUCKETS - 1)
 
 
 def header(t, ts, start, pid, tid, comm, cpu):
@@ -142,20 +176,69 @@ def vectors():
         "write": {"count": 137, "errors": 2, "total_ns": 99_000},
         "openat": {"count": 31, "errors": 13, "total_ns": 103_825}}})
     v.append(("syscall_counts", b, j))
+    buckets = [0] * HIST_BUCKETS
+    for ns, n in [(300, 133), (450, 3), (600, 1), (5_000_000_000, 1)]:
+        buckets[hist_bucket(ns)] += n
+    b = header(HIST, 9_001, 1_500, 10, 10, "w137", 1) + struct.pack("<IHH", 1, 1, 0)
+    b += struct.pack("<96I", *buckets)
+    j = json_header(HIST, 9_001, 1_500, 10, 10, "w137", 1)
+    j.update({"name": "write", "nr": 1, "final": True, "count": sum(buckets),
+              "p50_ns": hist_quantile(buckets, 0.5), "p99_ns": hist_quantile(buckets, 0.99),
+              "buckets": [[hist_lower(i), n] for i, n in enumerate(buckets) if n]})
+    v.append(("syscall_hist", b, j))
     return v
+
+
+BATCH_SECRET = b"scope-golden-secret"
+
+
+def batch(records):
+    """A batch as the collector sends it: 256-byte header, then the records; HMAC-SHA256 over the
+    header with a zero MAC field, then the payload."""
+    payload = b"".join(records)
+    fields = dict(magic=0x31424353, version=1, header_size=256, flags=0, record_count=len(records),
+                  payload_size=len(payload), sequence=7, instance=0x1122334455667788, first_event=1000,
+                  realtime_ns=1_700_000_000_123_456_789, boottime_ns=5_000_000_000,
+                  kernel_drops=[1, 2, 3], send_drops=4, machine_id="m-golden", collector_id="local",
+                  task_id="task-1", collector_version="0.1.0")
+    head = struct.pack("<IHHIIII", fields["magic"], fields["version"], fields["header_size"],
+                       fields["flags"], fields["record_count"], fields["payload_size"], 0)
+    head += struct.pack("<QQQQQ", fields["sequence"], fields["instance"], fields["first_event"],
+                        fields["realtime_ns"], fields["boottime_ns"])
+    head += struct.pack("<3QQ", *fields["kernel_drops"], fields["send_drops"])
+    head += fields["machine_id"].encode().ljust(32, b"\0") + fields["collector_id"].encode().ljust(32, b"\0")
+    head += fields["task_id"].encode().ljust(32, b"\0") + fields["collector_version"].encode().ljust(16, b"\0")
+    head += b"\0" * 16
+    assert len(head) == 224
+    mac = hmac.new(BATCH_SECRET, head + b"\0" * 32 + payload, hashlib.sha256).digest()
+    fields["secret"] = BATCH_SECRET.decode()
+    fields["mac"] = mac.hex()
+    return head + mac + payload, fields
+
+
+def write_hex(path, body):
+    with open(path, "w") as f:
+        for i in range(0, len(body), 16):
+            f.write(body[i:i + 16].hex(" ") + "\n")
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    for name, body, expect in vectors():
+    vs = vectors()
+    for name, body, expect in vs:
         t = struct.unpack_from("<H", body)[0]
         assert len(body) == SIZES[t], (name, len(body))
-        with open(os.path.join(OUT, name + ".hex"), "w") as f:
-            for i in range(0, len(body), 16):
-                f.write(body[i:i + 16].hex(" ") + "\n")
+        write_hex(os.path.join(OUT, name + ".hex"), body)
         with open(os.path.join(OUT, name + ".json"), "w") as f:
             f.write(json.dumps(expect, separators=(",", ":"), ensure_ascii=False) + "\n")
-    print(f"wrote {len(vectors())} vectors to {OUT}")
+    # One batch frame carrying two of the records above, in this order.
+    names = ["syscall_read", "process_exit"]
+    frame, fields = batch([next(b for n, b, _ in vs if n == name) for name in names])
+    fields["records"] = names
+    write_hex(os.path.join(OUT, "batch.frame"), frame)
+    with open(os.path.join(OUT, "batch.frame.json"), "w") as f:
+        f.write(json.dumps(fields, indent=1) + "\n")
+    print(f"wrote {len(vs)} record vectors and one batch frame to {OUT}")
 
 
 if __name__ == "__main__":

@@ -153,8 +153,9 @@ struct scope_syscall_counts {
 /*
  * Syscall latency histograms: log-linear buckets, two per power of two. Bucket 0 holds 0 and 1 ns;
  * for v >= 2 with m = floor(log2 v), the bucket is 2m + (the bit below the top one), so bucket
- * b >= 2 starts at (2 + (b & 1)) << (b / 2 - 1) ns. The last bucket also holds everything above
- * (2^48 ns, about 78 hours). Resolution is within 50% of the value, enough for p50 and p99.
+ * b >= 2 starts at (2 + (b & 1)) << (b / 2 - 1) ns; bucket 1 stays empty. The last bucket, 95,
+ * starts at 3 * 2^46 ns (about 58.6 hours) and holds everything above. Each bucket spans less than
+ * half its lower bound, enough for p50 and p99.
  */
 #define SCOPE_HIST_BUCKETS 96
 
@@ -189,7 +190,8 @@ struct scope_syscall_hist {
 
 /*
  * Batches: what the collector sends over ZeroMQ. One message = this header, then payload_size
- * bytes of records, each a record above, back to back. The MAC is HMAC-SHA256 with the secret the
+ * bytes of records, each a record above, back to back; record_count counts them all, including
+ * types a reader may not know. The MAC is HMAC-SHA256 with the secret the
  * collector was given when started, over the header with the mac field zeroed, then the payload.
  */
 #define SCOPE_BATCH_MAGIC 0x31424353u /* "SCB1" */

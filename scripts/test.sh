@@ -59,6 +59,7 @@ if [[ ${results[-1]} != ok ]]; then
 fi
 suite "golden vectors" golden_vectors_current
 suite "collector unit (C)" make --no-print-directory -C collector-native test
+suite "wire decoder (C#, golden vectors)" dotnet_suite tests/Scope.Events.Tests/Scope.Events.Tests.csproj
 suite "collector end-to-end (root, eBPF)" dotnet_suite tests/Scope.Collector.E2E.Tests/Scope.Collector.E2E.Tests.csproj
 
 echo

@@ -1,0 +1,26 @@
+namespace Scope.Events;
+
+/// <summary>The record types of wire version 1 (<c>enum scope_event_type</c> in bpf/scope_events.h).</summary>
+public enum RecordType : ushort
+{
+    /// <summary>A process called execve: <see cref="Events.ProcessExec"/>.</summary>
+    ProcessExec = 1,
+
+    /// <summary>A process forked: <see cref="Events.ProcessFork"/>.</summary>
+    ProcessFork = 2,
+
+    /// <summary>The last thread of a process exited: <see cref="Events.ProcessExit"/>.</summary>
+    ProcessExit = 3,
+
+    /// <summary>One syscall: <see cref="Events.Syscall"/>.</summary>
+    Syscall = 4,
+
+    /// <summary>One syscall with a captured path or address: <see cref="Events.SyscallData"/>.</summary>
+    SyscallData = 5,
+
+    /// <summary>Cumulative per-process syscall totals: <see cref="Events.SyscallCounts"/>.</summary>
+    SyscallCounts = 6,
+
+    /// <summary>A cumulative latency histogram of one syscall of one process: <see cref="Events.SyscallHist"/>.</summary>
+    SyscallHist = 7,
+}

@@ -1,0 +1,77 @@
+using System.Runtime.CompilerServices;
+
+namespace Scope.Events;
+
+/// <summary>Constants of the wire contract (bpf/scope_events.h, docs/wire-format.md).</summary>
+public static class Wire
+{
+    /// <summary><c>SCOPE_WIRE_VERSION</c>: any layout change bumps it.</summary>
+    public const ushort Version = 1;
+
+    /// <summary><c>SCOPE_BATCH_MAGIC</c>, "SCB1" read as a little-endian u32.</summary>
+    public const uint BatchMagic = 0x31424353;
+
+    /// <summary>Size of <see cref="BatchHeader"/>, which precedes every batch payload.</summary>
+    public const int BatchHeaderSize = 256;
+
+    /// <summary>Size of <see cref="EventHeader"/>, which starts every record.</summary>
+    public const int EventHeaderSize = 48;
+
+    /// <summary>Offset of <see cref="BatchHeader.Mac"/> in a frame.</summary>
+    public const int MacOffset = 224;
+
+    /// <summary>Length of the HMAC-SHA256 in <see cref="BatchHeader.Mac"/>.</summary>
+    public const int MacLength = 32;
+
+    /// <summary><c>SCOPE_COUNTS_PER_RECORD</c>: entries in one <see cref="SyscallCounts"/> record.</summary>
+    public const int CountsPerRecord = 32;
+
+    /// <summary><c>SCOPE_SYSCALL_MAX</c>: syscall numbers at or above this are neither counted nor named.</summary>
+    public const int SyscallMax = 512;
+
+    /// <summary><see cref="ProcessExec.Flags"/>: the filename was cut at 255 bytes.</summary>
+    public const ushort ExecFilenameTruncated = 0x1;
+
+    /// <summary><see cref="ProcessExec.Flags"/>: the arguments did not fit in 1024 bytes.</summary>
+    public const ushort ExecArgvTruncated = 0x2;
+
+    /// <summary><see cref="ProcessExit.Flags"/>: the process dumped core.</summary>
+    public const ushort ExitCoreDumped = 0x1;
+
+    /// <summary><see cref="Syscall.Flags"/>: the captured data was cut.</summary>
+    public const ushort SyscallDataTruncated = 0x1;
+
+    /// <summary><see cref="Syscall.Flags"/>: exit/exit_group, recorded at entry; ret and dur_ns are 0.</summary>
+    public const ushort SyscallNoReturn = 0x2;
+
+    /// <summary><see cref="SyscallCounts.Flags"/>, <see cref="SyscallHist.Flags"/>: the process has exited, the totals are final.</summary>
+    public const ushort CountsFinal = 0x1;
+
+    /// <summary><see cref="SyscallCounts.Flags"/>: counted at entry only, so no errors and no latency.</summary>
+    public const ushort CountsEnterOnly = 0x2;
+
+    /// <summary><see cref="BatchHeader.Flags"/>: the collector is stopping; no batch follows.</summary>
+    public const uint BatchFinal = 0x1;
+
+    /// <summary><see cref="SyscallData.DataKind"/>: nothing captured.</summary>
+    public const ushort DataNone = 0;
+
+    /// <summary><see cref="SyscallData.DataKind"/>: a NUL-terminated path.</summary>
+    public const ushort DataPath = 1;
+
+    /// <summary><see cref="SyscallData.DataKind"/>: a struct sockaddr as the process passed or received it.</summary>
+    public const ushort DataSockaddr = 2;
+
+    /// <summary>The one size a record of type <paramref name="type"/> has, or 0 for a type this version does not know.</summary>
+    public static int RecordSize(RecordType type) => type switch
+    {
+        RecordType.ProcessExec => Unsafe.SizeOf<ProcessExec>(),
+        RecordType.ProcessFork => Unsafe.SizeOf<ProcessFork>(),
+        RecordType.ProcessExit => Unsafe.SizeOf<ProcessExit>(),
+        RecordType.Syscall => Unsafe.SizeOf<Syscall>(),
+        RecordType.SyscallData => Unsafe.SizeOf<SyscallData>(),
+        RecordType.SyscallCounts => Unsafe.SizeOf<SyscallCounts>(),
+        RecordType.SyscallHist => Unsafe.SizeOf<SyscallHist>(),
+        _ => 0,
+    };
+}

@@ -1,0 +1,130 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+using Orleans.Streams;
+using Scope.Abstractions;
+
+namespace Scope.Grains;
+
+/// <summary>
+/// A machine: accounts for every batch of its collectors (sequence, gaps, drops), hands each
+/// process its part of the batch, and publishes the batch to the stream subscribers. Batches arrive
+/// in order per machine (one ingest queue per machine), and this grain keeps that order.
+/// </summary>
+internal sealed partial class MachineGrain(ICollectorLedger ledger, ILogger<MachineGrain> log) : Grain, IMachineGrain
+{
+    private sealed class Collector
+    {
+        public required string Id;
+        public required ulong Instance;
+        public ulong NextEvent;
+        public ulong SendDrops;
+        public ulong Gaps;
+        public ulong Events;
+        public ulong LastSequence;
+        public ulong KernelDrops;
+        public string Version = "";
+        public string TaskId = "";
+        public DateTimeOffset LastSeen;
+        public string State = "running";
+    }
+
+    private readonly Dictionary<(string, ulong), Collector> _collectors = [];
+    private IAsyncStream<EventBatch>? _batches;
+    private DateTimeOffset? _lastSeen;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _batches = this.GetStreamProvider(StreamNames.Provider)
+            .GetStream<EventBatch>(StreamId.Create(StreamNames.Batches, this.GetPrimaryKeyString()));
+        // The in-memory accounting is only as good as its continuity: stay active while the silo runs.
+        DelayDeactivation(TimeSpan.FromDays(3650));
+        return Task.CompletedTask;
+    }
+
+    public async Task Ingest(EventBatch batch)
+    {
+        var c = await GetCollector(batch);
+        if (batch.FirstEvent < c.NextEvent)
+        {
+            // Already accounted for: a replay of a batch the cluster has kept.
+            LogDuplicate(batch.CollectorId, batch.Instance, batch.Sequence);
+            return;
+        }
+        // Records the collector produced but dropped itself are counted by it (send_drops); the
+        // rest of any jump is lost in flight.
+        var skipped = batch.FirstEvent - c.NextEvent;
+        var dropped = batch.SendDrops >= c.SendDrops ? batch.SendDrops - c.SendDrops : 0;
+        var gap = skipped > dropped ? skipped - dropped : 0;
+        if (gap > 0)
+            LogGap(batch.CollectorId, batch.Instance, gap, batch.Sequence);
+
+        if (batch.RecordCount > 0)
+        {
+            var deltas = ProcessDeltaBuilder.Build(batch, out _);
+            var calls = new List<Task>(deltas.Count);
+            foreach (var (key, delta) in deltas)
+                calls.Add(GrainFactory.GetGrain<IProcessGrain>(key).Apply(delta));
+            await Task.WhenAll(calls);
+        }
+        await _batches!.OnNextAsync(batch with { GapBefore = gap });
+
+        // Only now is the batch the subscribers': a failure above leaves the accounting as it was,
+        // so a retry is not mistaken for a duplicate, and a batch given up shows as a gap.
+        c.NextEvent = batch.FirstEvent + (ulong)batch.RecordCount;
+        c.SendDrops = batch.SendDrops;
+        c.Gaps += gap;
+        c.Events += (ulong)batch.RecordCount;
+        c.LastSequence = batch.Sequence;
+        c.KernelDrops = batch.KernelDrops.Aggregate(0UL, (a, b) => a + b);
+        c.Version = batch.CollectorVersion;
+        c.TaskId = batch.TaskId;
+        c.LastSeen = batch.ReceivedAt;
+        c.State = batch.Final ? "stopped" : "running";
+        _lastSeen = batch.ReceivedAt;
+    }
+
+    private async Task<Collector> GetCollector(EventBatch batch)
+    {
+        if (_collectors.TryGetValue((batch.CollectorId, batch.Instance), out var c))
+            return c;
+        // First sight of this instance in this activation: start from what the cluster kept.
+        var mark = await ledger.GetWatermark(this.GetPrimaryKeyString(), batch.CollectorId, batch.Instance, CancellationToken.None);
+        c = new Collector
+        {
+            Id = batch.CollectorId,
+            Instance = batch.Instance,
+            NextEvent = mark?.NextEvent ?? 0,
+            SendDrops = mark?.SendDrops ?? 0,
+        };
+        _collectors[(batch.CollectorId, batch.Instance)] = c;
+        return c;
+    }
+
+    public async Task CollectorGone(string collectorId, ulong instance, string reason)
+    {
+        foreach (var c in _collectors.Values.Where(c => c.Id == collectorId && (instance == 0 || c.Instance == instance)))
+        {
+            if (c.State == "stopped")
+                continue;
+            c.State = "gone";
+            LogGone(collectorId, c.Instance, reason);
+            await ledger.MarkCollector(this.GetPrimaryKeyString(), collectorId, c.Instance, "gone", CancellationToken.None);
+        }
+    }
+
+    public Task<MachineSnapshot> GetSnapshot() => Task.FromResult(new MachineSnapshot(
+        this.GetPrimaryKeyString(),
+        null,
+        _lastSeen,
+        [.. _collectors.Values.Select(c => new CollectorSnapshot(
+            c.Id, c.Instance, c.Version, c.TaskId, c.LastSeen, c.LastSequence, c.Events, c.KernelDrops, c.SendDrops, c.Gaps, c.State))]));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Collector {Collector} ({Instance:x}): {Gap} records lost in flight before batch {Sequence}")]
+    private partial void LogGap(string collector, ulong instance, ulong gap, ulong sequence);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Collector {Collector} ({Instance:x}): batch {Sequence} already accounted for, skipped")]
+    private partial void LogDuplicate(string collector, ulong instance, ulong sequence);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Collector {Collector} ({Instance:x}) is gone: {Reason}")]
+    private partial void LogGone(string collector, ulong instance, string reason);
+}

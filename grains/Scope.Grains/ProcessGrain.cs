@@ -1,0 +1,43 @@
+using Scope.Abstractions;
+
+namespace Scope.Grains;
+
+/// <summary>One process: lifecycle and syscall totals (cumulative, as the kernel counts them).</summary>
+internal sealed class ProcessGrain : Grain, IProcessGrain
+{
+    private readonly Dictionary<uint, SyscallTotals> _syscalls = [];
+    private string? _comm;
+    private ProcessExecInfo? _exec;
+    private ProcessExitInfo? _exit;
+    private long _lastSeen;
+
+    public Task Apply(ProcessDelta delta)
+    {
+        _comm = delta.Exec is not null ? delta.Comm : _comm ?? delta.Comm;
+        _exec = delta.Exec ?? _exec;
+        _exit = delta.Exit ?? _exit;
+        _lastSeen = Math.Max(_lastSeen, delta.LastSeenUnixNs);
+        foreach (var t in delta.Totals)
+        {
+            // Reports are cumulative, but may arrive as a count record and a histogram record apart.
+            if (_syscalls.TryGetValue(t.Nr, out var old))
+            {
+                var newer = t.Count >= old.Count ? t : old;
+                _syscalls[t.Nr] = newer with
+                {
+                    Histogram = t.Histogram ?? old.Histogram,
+                    Count = Math.Max(t.Count, old.Count),
+                    Final = t.Final || old.Final,
+                };
+            }
+            else
+            {
+                _syscalls[t.Nr] = t;
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<ProcessSnapshot> GetSnapshot() => Task.FromResult(new ProcessSnapshot(
+        this.GetPrimaryKeyString(), _comm, _exec, _exit, [.. _syscalls.Values.OrderBy(s => s.Nr)], _lastSeen));
+}

@@ -216,7 +216,7 @@ struct scope_batch_header {
 	__u64 boottime_ns;      /* boottime_ns + realtime_ns */
 	__u64 kernel_drops[3];  /* cumulative, by enum scope_drop_reason (scope_maps.h) */
 	__u64 send_drops;       /* cumulative records dropped because the socket and queue were full */
-	char machine_id[SCOPE_ID_LEN];   /* NUL-padded ASCII */
+	char machine_id[SCOPE_ID_LEN];   /* ASCII, NUL-padded (a 32-character id has no NUL) */
 	char collector_id[SCOPE_ID_LEN];
 	char task_id[SCOPE_ID_LEN];
 	char collector_version[SCOPE_VERSION_LEN];

@@ -1,19 +1,51 @@
 #!/usr/bin/env bash
-# `make run`: starts SCOPE on this machine. Until the silo lands (docs/architecture.md), that is the
-# collector watching every process: lifecycle events plus syscall counts in counts-only mode, as JSON
-# lines on stdout. A local spec narrows it to chosen targets with detailed probes:
+# `make run`: SCOPE on this machine, the embedded default. A private PostgreSQL under
+# ${SCOPE_STATE_DIR:-.scope} (scripts/pg.sh), one silo in the all-in-one role, and the local
+# collector it supervises. Ctrl-C stops all of it, PostgreSQL included.
+#
+# By default every process is watched: lifecycle, and syscall counts in counts-only mode. A local
+# monitoring spec narrows it to chosen targets with detailed probes (docs/configuration.md):
 #   SCOPE_PROBES=process,syscalls SCOPE_TARGET_COMM=myapp make run
 #   SCOPE_TARGET_PID=1234 make run
 set -euo pipefail
-cd "$(dirname "$0")/.."
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+export SCOPE_STATE_DIR=${SCOPE_STATE_DIR:-$repo/.scope}
 
-args=(--probes "${SCOPE_PROBES:-process,syscalls}")
-if [[ -n ${SCOPE_TARGET_COMM:-} || -n ${SCOPE_TARGET_PID:-} ]]; then
-  for c in ${SCOPE_TARGET_COMM//,/ }; do args+=(--comm "$c"); done
-  for p in ${SCOPE_TARGET_PID//,/ }; do args+=(--pid "$p"); done
-  args+=(--follow-children)
-else
-  args+=(--system-wide --counts-only)
+# The short spec variables map onto the configuration (scope.json keys, overridable as SCOPE__...).
+[[ -n ${SCOPE_PROBES:-} ]] && export SCOPE__Collector__Probes=$SCOPE_PROBES
+[[ -n ${SCOPE_TARGET_COMM:-} ]] && export SCOPE__Collector__TargetComm=$SCOPE_TARGET_COMM
+[[ -n ${SCOPE_TARGET_PID:-} ]] && export SCOPE__Collector__TargetPid=$SCOPE_TARGET_PID
+if [[ -z ${SCOPE__Storage__ConnectionString:-} ]]; then
+  export SCOPE__Storage__ConnectionString
+  SCOPE__Storage__ConnectionString=$(scripts/pg.sh url)
 fi
-echo "scope: scope-collector ${args[*]} (Ctrl-C stops)" >&2
-exec collector-native/build/scope-collector "${args[@]}" --stdout
+
+scripts/pg.sh start
+silo=
+stop() {
+  trap - INT TERM EXIT
+  if [[ -n $silo ]] && kill -0 "$silo" 2>/dev/null; then
+    kill -TERM "$silo" 2>/dev/null || true
+    wait "$silo" 2>/dev/null || true
+  fi
+  scripts/pg.sh stop
+  echo "scope: stopped" >&2
+}
+trap stop INT TERM EXIT
+
+api=$(SCOPE_CONFIG=${SCOPE_CONFIG:-deploy/scope.json} python3 -c '
+import json, os
+cfg = json.load(open(os.environ["SCOPE_CONFIG"]))
+print(os.environ.get("SCOPE__Api__Urls") or cfg["Scope"]["Api"]["Urls"])')
+dotnet silo/Scope.Silo/bin/Debug/net10.0/scope-silo.dll --role all --config "${SCOPE_CONFIG:-deploy/scope.json}" &
+silo=$!
+for _ in $(seq 1 120); do
+  if curl -fsS "$api/health" >/dev/null 2>&1; then
+    echo "scope: ready: API at $api (GET /health, /api/v1/machines, /api/v1/processes, /api/v1/events); Ctrl-C stops" >&2
+    break
+  fi
+  kill -0 "$silo" 2>/dev/null || { echo "scope: the silo exited during start-up" >&2; exit 1; }
+  sleep 1
+done
+wait "$silo"

@@ -96,7 +96,7 @@ static int parse_probes(const char *s, unsigned *probes, char *err, size_t errle
 enum {
 	OPT_PROBES = 1000, OPT_PID, OPT_COMM, OPT_FOLLOW, OPT_SYSTEM, OPT_COUNTS_ONLY, OPT_STDOUT,
 	OPT_OUTPUT, OPT_VERSION, OPT_NO_FOLLOW, OPT_ENDPOINT, OPT_MACHINE_ID, OPT_COLLECTOR_ID, OPT_TASK_ID,
-	OPT_SECRET_FILE, OPT_BATCH_KB, OPT_HWM, OPT_QUEUE_MB, OPT_BTF, OPT_RINGBUF, OPT_COUNTS_INTERVAL, OPT_SYSCALL_EVENTS,
+	OPT_SECRET_FILE, OPT_BATCH_KB, OPT_HWM, OPT_QUEUE_MB, OPT_DIE_WITH_PARENT, OPT_BTF, OPT_RINGBUF, OPT_COUNTS_INTERVAL, OPT_SYSCALL_EVENTS,
 };
 
 static const struct option options[] = {
@@ -118,6 +118,7 @@ static const struct option options[] = {
 	{ "batch-kb", required_argument, NULL, OPT_BATCH_KB },
 	{ "hwm", required_argument, NULL, OPT_HWM },
 	{ "queue-mb", required_argument, NULL, OPT_QUEUE_MB },
+	{ "die-with-parent", no_argument, NULL, OPT_DIE_WITH_PARENT },
 	{ "btf", required_argument, NULL, OPT_BTF },
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF },
 	{ "counts-interval", required_argument, NULL, OPT_COUNTS_INTERVAL },
@@ -155,7 +156,8 @@ void scope_args_usage(FILE *f)
 	      "  --output FILE         JSON lines to FILE\n"
 	      "  --endpoint tcp://H:P  batches over ZeroMQ to a silo, signed with the secret from\n"
 	      "                        --secret-file F or $SCOPE_COLLECTOR_SECRET (hex, 16-64 bytes)\n"
-	      "  --machine-id ID, --collector-id ID, --task-id ID   identify the batches (default:\n"
+	      "  --machine-id ID, --collector-id ID, --task-id ID   identify the batches, up to 32\n"
+	      "                        characters (default:\n"
 	      "                        an HMAC of /etc/machine-id, \"local\", none)\n"
 	      "  --batch-kb N          largest batch payload (default 256)\n"
 	      "  --hwm N, --queue-mb N batches ZeroMQ holds (default 1000), then our own queue\n"
@@ -163,6 +165,7 @@ void scope_args_usage(FILE *f)
 	      "\n"
 	      "Other:\n"
 	      "  --ringbuf-mb N        ring buffer size in MiB, a power of two (default 8)\n"
+	      "  --die-with-parent     stop (as on SIGTERM) when the process that started us dies\n"
 	      "  --btf PATH            kernel BTF to use instead of /sys/kernel/btf/vmlinux\n"
 	      "  --version, -h/--help\n"
 	      "\n"
@@ -233,8 +236,8 @@ int scope_args_parse(int argc, char **argv, struct scope_args *a, char *err, siz
 		case OPT_TASK_ID: {
 			const char *name = opt == OPT_MACHINE_ID ? "--machine-id" : opt == OPT_COLLECTOR_ID ? "--collector-id" : "--task-id";
 			size_t n = strlen(optarg);
-			if (n == 0 || n >= SCOPE_ID_LEN)
-				return fail(err, errlen, "%s needs 1 to %d characters", name, SCOPE_ID_LEN - 1);
+			if (n == 0 || n > SCOPE_ID_LEN)
+				return fail(err, errlen, "%s needs 1 to %d characters", name, SCOPE_ID_LEN);
 			for (size_t i = 0; i < n; i++)
 				if (!(optarg[i] == '-' || optarg[i] == '_' || optarg[i] == '.' ||
 				      (optarg[i] >= '0' && optarg[i] <= '9') || (optarg[i] >= 'a' && optarg[i] <= 'z') ||
@@ -249,6 +252,7 @@ int scope_args_parse(int argc, char **argv, struct scope_args *a, char *err, siz
 			break;
 		}
 		case OPT_SECRET_FILE: a->secret_file = optarg; break;
+		case OPT_DIE_WITH_PARENT: a->die_with_parent = true; break;
 		case OPT_BATCH_KB:
 			if (parse_uint(optarg, 16384, &v) || v < 4)
 				return fail(err, errlen, "--batch-kb needs 4 to 16384, not '%s'", optarg);

@@ -40,6 +40,7 @@ struct scope_args {
 	unsigned batch_kb;
 	unsigned hwm;
 	unsigned queue_mb;
+	bool die_with_parent;      /* a supervised collector must not outlive its silo */
 	const char *btf_path;
 	unsigned ringbuf_mb;
 	unsigned counts_interval_s;

@@ -29,9 +29,10 @@ static EVP_MAC_CTX *hmac_new(const uint8_t *secret, size_t secret_len)
 
 static void copy_id(char *dst, size_t n, const char *src)
 {
+	/* NUL-padded, not NUL-terminated: a 32-character machine id fills its field */
 	memset(dst, 0, n);
 	if (src)
-		strncpy(dst, src, n - 1); /* always NUL-terminated on the wire */
+		memcpy(dst, src, strnlen(src, n));
 }
 
 int scope_framer_init(struct scope_framer *f, const struct scope_frame_ids *ids, uint64_t instance,

@@ -28,6 +28,7 @@
 #include "version.h"
 
 static volatile sig_atomic_t stop_signal, stop_count, child_changed;
+static pid_t parent_pid; /* with --die-with-parent: stop when getppid() no longer says this */
 
 static void on_stop(int sig)
 {
@@ -195,6 +196,11 @@ static int run(struct session *s, struct scope_command *cmd)
 				break;
 			}
 		}
+		if (parent_pid && getppid() != parent_pid && !stop_count) {
+			fprintf(stderr, "scope-collector: the process that started us is gone; stopping\n");
+			stop_signal = SIGTERM;
+			stop_count = 2; /* stop now, even with a command */
+		}
 		if (stop_count) {
 			if (cmd->pid > 0 && stop_count == 1) {
 				if (!forwarded) {
@@ -212,8 +218,9 @@ static int run(struct session *s, struct scope_command *cmd)
 			next_counts = t + s->args.counts_interval_s;
 		}
 		if (s->batching) {
-			/* A batch per poll, and at least one a second so the silo knows we are alive. */
-			if (s->framer.records || t - s->last_batch >= 1.0)
+			/* Records wait at most 100 ms (a full batch leaves at once, from on_record); an
+			 * empty batch goes every second so the silo knows we are alive. */
+			if ((s->framer.records && t - s->last_batch >= 0.1) || t - s->last_batch >= 1.0)
 				send_batch(s, 0);
 			scope_sender_pump(&s->sender);
 			continue;
@@ -336,6 +343,9 @@ int main(int argc, char **argv)
 
 	libbpf_set_print(libbpf_log);
 	install_handlers();
+	/* Not PR_SET_PDEATHSIG: it fires when the *thread* that forked us exits, and a runtime's
+	 * worker threads come and go. The loop checks our parent instead, every poll. */
+	parent_pid = s.args.die_with_parent ? getppid() : 0;
 	if ((e = process_probes_load(&s.probes, &s.args))) {
 		rc = load_error("process", e);
 		goto out;

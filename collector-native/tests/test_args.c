@@ -93,7 +93,8 @@ int main(void)
 	CHECK(parse(&a, err, ARGV("--system-wide", "--endpoint", "tcp://host")) == -1);
 	CHECK(parse(&a, err, ARGV("--system-wide", "--endpoint", "tcp://h:1", "--stdout")) == -1 && strstr(err, "exclusive"));
 	CHECK(parse(&a, err, ARGV("--system-wide", "--machine-id", "a b")) == -1 && strstr(err, "--machine-id"));
-	CHECK(parse(&a, err, ARGV("--system-wide", "--collector-id", "0123456789012345678901234567890123")) == -1);
+	CHECK(parse(&a, err, ARGV("--system-wide", "--collector-id", "012345678901234567890123456789012")) == -1);
+	CHECK(parse(&a, err, ARGV("--system-wide", "--machine-id", "0123456789abcdef0123456789abcdef")) == 0);
 	CHECK(parse(&a, err, ARGV("--system-wide", "--batch-kb", "2")) == -1);
 	CHECK(parse(&a, err, ARGV("--system-wide", "--hwm", "0")) == -1);
 	CHECK_DONE();

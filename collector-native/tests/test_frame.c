@@ -70,6 +70,13 @@ int main(void)
 	CHECK(scope_frame_mac(golden, glen, (const uint8_t *)"another-secret!!", 16, mac) == 0);
 	CHECK(memcmp(mac, golden + 224, 32) != 0);
 
+	/* A 32-character id fills its field: padded, not terminated. */
+	struct scope_frame_ids full = { "0123456789abcdef0123456789abcdef", "local", "", "0.1.0" };
+	struct scope_framer g;
+	CHECK(scope_framer_init(&g, &full, 1, (const uint8_t *)secret_text, strlen(secret_text), 200) == 0);
+	CHECK(memcmp(g.tmpl.machine_id, "0123456789abcdef0123456789abcdef", 32) == 0);
+	scope_framer_free(&g);
+
 	/* A record never spans batches. */
 	struct scope_framer small;
 	CHECK(scope_framer_init(&small, &ids, 1, (const uint8_t *)secret_text, strlen(secret_text), 200) == 0);

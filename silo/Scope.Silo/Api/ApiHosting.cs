@@ -1,0 +1,39 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Scope.Silo.Api;
+
+/// <summary>Configuration section Scope:Api.</summary>
+public sealed class ApiOptions
+{
+    /// <summary>Loopback only until authentication arrives (docs/api.md).</summary>
+    public string Urls { get; set; } = "http://127.0.0.1:8080";
+}
+
+public static class ApiHosting
+{
+    public static IHostApplicationBuilder AddScopeApi(this WebApplicationBuilder builder)
+    {
+        var o = builder.Configuration.GetSection("Scope:Api").Get<ApiOptions>() ?? new ApiOptions();
+        builder.WebHost.UseUrls(o.Urls);
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(j =>
+        {
+            j.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            j.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        });
+        return builder;
+    }
+
+    public static WebApplication MapScopeApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapHealthEndpoints();
+        var v1 = app.MapGroup("/api/v1");
+        v1.MapMachineEndpoints();
+        v1.MapProcessEndpoints();
+        v1.MapEventEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,227 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using NetMQ;
+using NetMQ.Sockets;
+using Scope.Abstractions;
+using Scope.Events;
+
+namespace Scope.Silo.Ingest;
+
+/// <summary>
+/// Pulls collector batches (NetMQ), validates and authenticates each, and hands it to its machine's
+/// grain. One queue and one sender per machine keep each machine's batches in order; a full queue
+/// stops the reader, so pressure goes back to the collectors, which queue and then count drops.
+/// </summary>
+public sealed partial class IngestService(
+    IOptions<IngestOptions> options,
+    CollectorRegistry registry,
+    IngestMetrics metrics,
+    IGrainFactory grains,
+    ILogger<IngestService> log) : BackgroundService
+{
+    private readonly Dictionary<string, Channel<EventBatch>> _queues = new(StringComparer.Ordinal);
+    private readonly List<Task> _senders = [];
+    private readonly TaskCompletionSource _bound = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _lastRejectLog;
+
+    /// <summary>Completes once the socket is bound (or faults if it cannot be).</summary>
+    public Task Bound => _bound.Task;
+
+    public int QueueDepth
+    {
+        get
+        {
+            lock (_queues)
+                return _queues.Values.Sum(q => q.Reader.Count);
+        }
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        metrics.QueueDepth = () => QueueDepth;
+        // NetMQ sockets belong to the thread that made them: a dedicated thread reads.
+        var reader = new Thread(() => ReadLoop(stoppingToken)) { IsBackground = true, Name = "scope-ingest" };
+        reader.Start();
+        return Task.Run(async () =>
+        {
+            await stoppingToken.WhenCancelled();
+            reader.Join(TimeSpan.FromSeconds(5));
+            lock (_queues)
+            {
+                foreach (var q in _queues.Values)
+                    q.Writer.TryComplete();
+            }
+            await Task.WhenAll(_senders);
+        }, CancellationToken.None);
+    }
+
+    private void ReadLoop(CancellationToken stop)
+    {
+        var opts = options.Value;
+        try
+        {
+            using var pull = new PullSocket();
+            pull.Options.ReceiveHighWatermark = 1000;
+            pull.Options.Linger = TimeSpan.Zero;
+            pull.Bind(opts.Endpoint);
+            _bound.TrySetResult();
+            LogListening(opts.Endpoint);
+            while (!stop.IsCancellationRequested)
+            {
+                if (!pull.TryReceiveFrameBytes(TimeSpan.FromMilliseconds(200), out var frame))
+                    continue;
+                // Drain the rest of a multipart message: a batch is always one frame.
+                if (pull.Options.ReceiveMore)
+                {
+                    pull.SkipMultipartMessage();
+                    Reject(RejectReason.LengthMismatch, null);
+                    continue;
+                }
+                var batch = Validate(frame, opts);
+                if (batch is not null)
+                    Enqueue(batch, stop);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _bound.TrySetException(e);
+            LogReaderFailed(e);
+            throw;
+        }
+        finally
+        {
+            NetMQConfig.Cleanup(block: false);
+        }
+    }
+
+    private EventBatch? Validate(byte[] frame, IngestOptions opts)
+    {
+        if (frame.Length > opts.MaxFrameBytes)
+            return Reject(RejectReason.TooLarge, null);
+        var parsed = BatchReader.TryParse(frame, out var header, out _);
+        var collectorId = frame.Length >= Wire.BatchHeaderSize ? header.CollectorId.AsString() : "";
+        // A refusal is also counted against the collector the frame claims to come from, if we know it.
+        var known = registry.TryGet(collectorId, out var collector);
+        if (parsed != BatchRejectReason.None)
+            return Reject(RejectReasons.From(parsed), known ? collector : null);
+        if (!known)
+            return Reject(RejectReason.UnknownCollector, null);
+        if (!collector.Authenticator.Verify(frame))
+            return Reject(RejectReason.BadMac, collector);
+        var machineId = header.MachineId.AsString();
+        if (machineId != collector.MachineId)
+            return Reject(RejectReason.MachineMismatch, collector);
+        metrics.Accepted((int)header.RecordCount);
+        return new EventBatch
+        {
+            MachineId = machineId,
+            CollectorId = collectorId,
+            Instance = header.Instance,
+            Sequence = header.Sequence,
+            FirstEvent = header.FirstEvent,
+            RecordCount = (int)header.RecordCount,
+            RealtimeNs = header.RealtimeNs,
+            BoottimeNs = header.BoottimeNs,
+            KernelDrops = [header.KernelDrops[0], header.KernelDrops[1], header.KernelDrops[2]],
+            SendDrops = header.SendDrops,
+            CollectorVersion = header.CollectorVersion.AsString(),
+            TaskId = header.TaskId.AsString(),
+            Final = (header.Flags & 1) != 0,
+            ReceivedAt = DateTimeOffset.UtcNow,
+            Payload = frame.AsMemory(Wire.BatchHeaderSize),
+        };
+    }
+
+    private EventBatch? Reject(RejectReason reason, CollectorRegistry.Entry? collector)
+    {
+        metrics.Rejected(reason);
+        collector?.CountRejected(reason);
+        // A flood of garbage must not become a flood of log lines: at most one a second.
+        var now = Environment.TickCount64;
+        if (now - Interlocked.Read(ref _lastRejectLog) >= 1000)
+        {
+            Interlocked.Exchange(ref _lastRejectLog, now);
+            LogRejected(reason.Name(), metrics.RejectedTotal);
+        }
+        return null;
+    }
+
+    private void Enqueue(EventBatch batch, CancellationToken stop)
+    {
+        Channel<EventBatch> queue;
+        lock (_queues)
+        {
+            if (!_queues.TryGetValue(batch.MachineId, out queue!))
+            {
+                queue = Channel.CreateBounded<EventBatch>(new BoundedChannelOptions(options.Value.QueueBatches)
+                {
+                    SingleReader = true,
+                    SingleWriter = true,
+                    FullMode = BoundedChannelFullMode.Wait,
+                });
+                _queues[batch.MachineId] = queue;
+                _senders.Add(Task.Run(() => SendLoop(batch.MachineId, queue.Reader), CancellationToken.None));
+            }
+        }
+        // Blocks the reader when the machine's grain falls behind: back-pressure, not loss.
+        try
+        {
+            queue.Writer.WriteAsync(batch, stop).AsTask().GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task SendLoop(string machineId, ChannelReader<EventBatch> queue)
+    {
+        var machine = grains.GetGrain<IMachineGrain>(machineId);
+        await foreach (var batch in queue.ReadAllAsync())
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await machine.Ingest(batch);
+                    break;
+                }
+                catch (Exception e) when (attempt < 5)
+                {
+                    LogGrainRetry(machineId, batch.Sequence, attempt, e.Message);
+                    await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));
+                }
+                catch (Exception e)
+                {
+                    // Not lost silently: the next batch of this collector shows the jump as a gap.
+                    LogGrainFailed(machineId, batch.Sequence, e);
+                    break;
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ingest listening on {Endpoint}")]
+    private partial void LogListening(string endpoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected a frame: {Reason} ({Total} rejected so far)")]
+    private partial void LogRejected(string reason, long total);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Machine {Machine}: batch {Sequence} not taken (attempt {Attempt}): {Error}")]
+    private partial void LogGrainRetry(string machine, ulong sequence, int attempt, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Machine {Machine}: batch {Sequence} given up; it will show as a gap")]
+    private partial void LogGrainFailed(string machine, ulong sequence, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The ingest reader failed")]
+    private partial void LogReaderFailed(Exception e);
+}
+
+internal static class CancellationTokenExtensions
+{
+    public static Task WhenCancelled(this CancellationToken ct)
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ct.Register(() => tcs.TrySetResult());
+        return tcs.Task;
+    }
+}

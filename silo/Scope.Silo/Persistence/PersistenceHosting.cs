@@ -1,0 +1,12 @@
+using Scope.Grains;
+
+namespace Scope.Silo.Persistence;
+
+public static class PersistenceHosting
+{
+    public static IHostApplicationBuilder AddScopePersistence(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ICollectorLedger, StoreCollectorLedger>();
+        return builder;
+    }
+}

@@ -65,6 +65,7 @@ internal sealed partial class MachineGrain(ICollectorLedger ledger, ILogger<Mach
             foreach (var (key, delta) in deltas)
                 calls.Add(GrainFactory.GetGrain<IProcessGrain>(key).Apply(delta));
             await Task.WhenAll(calls);
+            GrainMetrics.ProcessCalls.Add(calls.Count);
         }
         await _batches!.OnNextAsync(batch with { GapBefore = gap });
 
@@ -73,6 +74,9 @@ internal sealed partial class MachineGrain(ICollectorLedger ledger, ILogger<Mach
         c.NextEvent = batch.FirstEvent + (ulong)batch.RecordCount;
         c.SendDrops = batch.SendDrops;
         c.Gaps += gap;
+        GrainMetrics.Batches.Add(1);
+        if (gap > 0)
+            GrainMetrics.GapEvents.Add((long)gap);
         c.Events += (ulong)batch.RecordCount;
         c.LastSequence = batch.Sequence;
         c.KernelDrops = batch.KernelDrops.Aggregate(0UL, (a, b) => a + b);

@@ -9,6 +9,12 @@ public interface IMachineGrain : IGrainWithStringKey
     /// <summary>The collector has ended (its process exited, or it sent its final batch).</summary>
     Task CollectorGone(string collectorId, ulong instance, string reason);
 
+    /// <summary>What the machine is: hostname and component versions (kernel, silo, ...).</summary>
+    Task SetInventory(string hostname, IReadOnlyDictionary<string, string> versions);
+
+    /// <summary>The ingest's running totals of frames it refused that claimed to come from this collector, by reason.</summary>
+    Task ReportRejections(string collectorId, IReadOnlyDictionary<string, long> totals);
+
     Task<MachineSnapshot> GetSnapshot();
 }
 
@@ -17,7 +23,9 @@ public sealed record MachineSnapshot(
     [property: Id(0)] string Id,
     [property: Id(1)] string? Hostname,
     [property: Id(2)] DateTimeOffset? LastSeen,
-    [property: Id(3)] IReadOnlyList<CollectorSnapshot> Collectors);
+    [property: Id(3)] IReadOnlyList<CollectorSnapshot> Collectors,
+    [property: Id(4)] IReadOnlyDictionary<string, string> Versions,
+    [property: Id(5)] IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> Rejected);
 
 [GenerateSerializer, Immutable]
 public sealed record CollectorSnapshot(

@@ -29,8 +29,11 @@ internal sealed partial class MachineGrain(ICollectorLedger ledger, ILogger<Mach
     }
 
     private readonly Dictionary<(string, ulong), Collector> _collectors = [];
+    private readonly Dictionary<string, IReadOnlyDictionary<string, long>> _rejected = new(StringComparer.Ordinal);
     private IAsyncStream<EventBatch>? _batches;
     private DateTimeOffset? _lastSeen;
+    private string? _hostname;
+    private IReadOnlyDictionary<string, string> _versions = new Dictionary<string, string>();
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -116,12 +119,27 @@ internal sealed partial class MachineGrain(ICollectorLedger ledger, ILogger<Mach
         }
     }
 
+    public Task SetInventory(string hostname, IReadOnlyDictionary<string, string> versions)
+    {
+        _hostname = hostname;
+        _versions = versions;
+        return Task.CompletedTask;
+    }
+
+    public Task ReportRejections(string collectorId, IReadOnlyDictionary<string, long> totals)
+    {
+        _rejected[collectorId] = totals;
+        return Task.CompletedTask;
+    }
+
     public Task<MachineSnapshot> GetSnapshot() => Task.FromResult(new MachineSnapshot(
         this.GetPrimaryKeyString(),
-        null,
+        _hostname,
         _lastSeen,
         [.. _collectors.Values.Select(c => new CollectorSnapshot(
-            c.Id, c.Instance, c.Version, c.TaskId, c.LastSeen, c.LastSequence, c.Events, c.KernelDrops, c.SendDrops, c.Gaps, c.State))]));
+            c.Id, c.Instance, c.Version, c.TaskId, c.LastSeen, c.LastSequence, c.Events, c.KernelDrops, c.SendDrops, c.Gaps, c.State))],
+        _versions,
+        new Dictionary<string, IReadOnlyDictionary<string, long>>(_rejected)));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Collector {Collector} ({Instance:x}): {Gap} records lost in flight before batch {Sequence}")]
     private partial void LogGap(string collector, ulong instance, ulong gap, ulong sequence);

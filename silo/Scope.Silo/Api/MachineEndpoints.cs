@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Scope.Silo.Ingest;
+using Scope.Abstractions;
 using Scope.Silo.Storage;
 
 namespace Scope.Silo.Api;
@@ -24,21 +24,23 @@ internal static class MachineEndpoints
     public static void MapMachineEndpoints(this RouteGroupBuilder api) =>
         api.MapGet("/machines", ListMachines);
 
-    private static async Task<Ok<IReadOnlyList<Machine>>> ListMachines(ScopeReadStore store, CollectorRegistry registry, CancellationToken ct)
+    /// <summary>Counters PostgreSQL kept (they survive restarts), with the machine grain's live view: inventory and rejections.</summary>
+    private static async Task<Ok<IReadOnlyList<Machine>>> ListMachines(ScopeReadStore store, IGrainFactory grains, CancellationToken ct)
     {
         var machines = await store.ListMachinesAsync(ct);
-        IReadOnlyList<Machine> result = [.. machines.Select(m => new Machine(
-            m.Id, m.Hostname, m.Versions, m.LastSeen,
+        var snapshots = await Task.WhenAll(machines.Select(m => grains.GetGrain<IMachineGrain>(m.Id).GetSnapshot()));
+        IReadOnlyList<Machine> result = [.. machines.Zip(snapshots, (m, live) => new Machine(
+            m.Id, m.Hostname ?? live.Hostname, m.Versions.Count > 0 ? m.Versions : live.Versions, m.LastSeen,
             [.. m.Collectors.Select(c =>
             {
-                var rejected = registry.TryGet(c.CollectorId, out var entry) && entry.MachineId == m.Id ? entry : null;
+                var rejected = live.Rejected.TryGetValue(c.CollectorId, out var r) ? r : new Dictionary<string, long>();
                 return new Collector(
                     c.CollectorId, c.Version, c.TaskId, c.State, c.LastSeen, c.Instances, c.PersistedEvents,
                     c.KernelDrops + c.SendDrops + c.PersistDrops,
                     new Drops(c.KernelDrops, c.SendDrops, c.PersistDrops, c.KernelDropsByReason),
                     c.GapEvents,
-                    rejected?.Rejected ?? 0,
-                    rejected?.RejectedByReason ?? new Dictionary<string, long>());
+                    rejected.Values.Sum(),
+                    rejected);
             })]))];
         return TypedResults.Ok(result);
     }

@@ -4,7 +4,8 @@ using Scope.Silo.Storage;
 namespace Scope.Silo.Hosting;
 
 /// <summary>Records this machine's inventory (hostname, kernel, silo version) when the silo starts.</summary>
-internal sealed partial class MachineRegistration(LocalMachine machine, PersistenceWriter store, ILogger<MachineRegistration> log) : BackgroundService
+internal sealed partial class MachineRegistration(
+    LocalMachine machine, PersistenceWriter store, IGrainFactory grains, ILogger<MachineRegistration> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -14,6 +15,7 @@ internal sealed partial class MachineRegistration(LocalMachine machine, Persiste
             ["silo"] = Assembly.GetExecutingAssembly().GetName().Version?.ToString() ?? "unknown",
             ["dotnet"] = Environment.Version.ToString(),
         };
+        await grains.GetGrain<Scope.Abstractions.IMachineGrain>(machine.Id).SetInventory(machine.Hostname, versions);
         // PostgreSQL may still be starting: keep trying until it answers or the silo stops.
         for (var delay = TimeSpan.FromSeconds(1); !stoppingToken.IsCancellationRequested; delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 30)))
         {

@@ -42,9 +42,11 @@ public sealed partial class IngestService(
         // NetMQ sockets belong to the thread that made them: a dedicated thread reads.
         var reader = new Thread(() => ReadLoop(stoppingToken)) { IsBackground = true, Name = "scope-ingest" };
         reader.Start();
+        var reporter = Task.Run(() => ReportRejectionsLoop(stoppingToken), CancellationToken.None);
         return Task.Run(async () =>
         {
             await stoppingToken.WhenCancelled();
+            await reporter;
             reader.Join(TimeSpan.FromSeconds(5));
             lock (_queues)
             {
@@ -53,6 +55,37 @@ public sealed partial class IngestService(
             }
             await Task.WhenAll(_senders);
         }, CancellationToken.None);
+    }
+
+    /// <summary>The machine grain keeps each collector's rejection counts; tell it when they change.</summary>
+    private async Task ReportRejectionsLoop(CancellationToken stop)
+    {
+        var reported = new Dictionary<string, long>(StringComparer.Ordinal);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                foreach (var c in registry.All)
+                {
+                    var total = c.Rejected;
+                    if (reported.TryGetValue(c.Id, out var last) && last == total)
+                        continue;
+                    try
+                    {
+                        await grains.GetGrain<IMachineGrain>(c.MachineId).ReportRejections(c.Id, c.RejectedByReason);
+                        reported[c.Id] = total;
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        LogReportFailed(c.Id, e.Message);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private void ReadLoop(CancellationToken stop)
@@ -211,6 +244,9 @@ public sealed partial class IngestService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Machine {Machine}: batch {Sequence} given up; it will show as a gap")]
     private partial void LogGrainFailed(string machine, ulong sequence, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot report rejections of collector {Collector}: {Error}")]
+    private partial void LogReportFailed(string collector, string error);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The ingest reader failed")]
     private partial void LogReaderFailed(Exception e);

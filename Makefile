@@ -26,7 +26,7 @@ run:
 	@scripts/run.sh
 
 bench: deps build
-	@bench/syscall_overhead.sh
+	@$(MAKE) --no-print-directory -C bench run
 
 clean:
 	@$(MAKE) --no-print-directory -C collector-native clean

@@ -25,6 +25,10 @@ int scope_sender_open(struct scope_sender *s, const char *endpoint, int hwm, siz
 	if (!s->sock)
 		return -errno;
 	int linger = 0, reconnect_max = 1000;
+	/* Small kernel buffers: what sits in them when a silo dies is lost (and counted as a gap);
+	 * batches should wait here instead, where they survive a silo restart. */
+	int sndbuf = 256 << 10;
+	zmq_setsockopt(s->sock, ZMQ_SNDBUF, &sndbuf, sizeof(sndbuf));
 	zmq_setsockopt(s->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	zmq_setsockopt(s->sock, ZMQ_LINGER, &linger, sizeof(linger));
 	/* Retry every 100 ms at first, backing off to 1 s while the silo is away. */

@@ -10,7 +10,7 @@ namespace Scope.Grains;
 /// process its part of the batch, and publishes the batch to the stream subscribers. Batches arrive
 /// in order per machine (one ingest queue per machine), and this grain keeps that order.
 /// </summary>
-internal sealed partial class MachineGrain(ICollectorLedger ledger, ILogger<MachineGrain> log) : Grain, IMachineGrain
+internal sealed partial class MachineGrain(ICollectorLedger ledger, IPersistencePressure pressure, ILogger<MachineGrain> log) : Grain, IMachineGrain
 {
     private sealed class Collector
     {
@@ -70,7 +70,19 @@ internal sealed partial class MachineGrain(ICollectorLedger ledger, ILogger<Mach
             await Task.WhenAll(calls);
             GrainMetrics.ProcessCalls.Add(calls.Count);
         }
-        await _batches!.OnNextAsync(batch with { GapBefore = gap });
+        // Bounded: at most a few seconds' wait for the store, well inside the ingest's call timeout.
+        if (!await pressure.WaitForRoomAsync(batch.Payload.Length, TimeSpan.FromSeconds(5), CancellationToken.None))
+            LogNoRoom(batch.CollectorId, batch.Sequence);
+        pressure.InTransit(batch.Payload.Length);
+        try
+        {
+            await _batches!.OnNextAsync(batch with { GapBefore = gap });
+        }
+        catch
+        {
+            pressure.InTransit(-batch.Payload.Length);
+            throw;
+        }
 
         // Only now is the batch the subscribers': a failure above leaves the accounting as it was,
         // so a retry is not mistaken for a duplicate, and a batch given up shows as a gap.
@@ -146,6 +158,9 @@ internal sealed partial class MachineGrain(ICollectorLedger ledger, ILogger<Mach
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Collector {Collector} ({Instance:x}): batch {Sequence} already accounted for, skipped")]
     private partial void LogDuplicate(string collector, ulong instance, ulong sequence);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Collector {Collector}: no room in storage for batch {Sequence} after waiting; passing it on to be counted if dropped")]
+    private partial void LogNoRoom(string collector, ulong sequence);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Collector {Collector} ({Instance:x}) is gone: {Reason}")]
     private partial void LogGone(string collector, ulong instance, string reason);

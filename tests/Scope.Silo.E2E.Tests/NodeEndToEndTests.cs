@@ -116,6 +116,43 @@ public sealed class NodeEndToEndTests(ScopeNode node)
             Assert.True(c.TryGetProperty(key, out _), $"collector lacks {key}");
     }
 
+    [Fact]
+    public async Task A_killed_collector_is_marked_gone_keeps_what_arrived_and_is_restarted()
+    {
+        await using var db = new NpgsqlConnection(node.ConnectionString);
+        await db.OpenAsync();
+        async Task<List<(long Instance, string State, long Persisted)>> Runs()
+        {
+            await using var cmd = new NpgsqlCommand(
+                "SELECT instance, state, persisted_events FROM scope.collectors WHERE machine_id = $1 AND collector_id = 'local' ORDER BY first_seen", db);
+            cmd.Parameters.AddWithValue(node.MachineId);
+            await using var r = await cmd.ExecuteReaderAsync();
+            var runs = new List<(long, string, long)>();
+            while (await r.ReadAsync())
+                runs.Add((r.GetInt64(0), r.GetString(1), r.GetInt64(2)));
+            return runs;
+        }
+        var before = await Eventually(async () => (await Runs()) is { Count: > 0 } runs && runs[^1].Persisted > 0 ? runs : null, "a run of the local collector with events");
+        var victim = before[^1];
+
+        var pid = Process.GetProcessesByName("scope-collector")
+            .Single(p => File.ReadAllText($"/proc/{p.Id}/cmdline").Contains(node.IngestEndpoint, StringComparison.Ordinal)).Id;
+        Process.GetProcessById(pid).Kill(); // SIGKILL: no final batch
+
+        List<(long Instance, string State, long Persisted)> last = [];
+        var after = await Eventually(async () =>
+        {
+            var runs = last = await Runs();
+            var old = runs.Single(r => r.Instance == victim.Instance);
+            return old.State == "gone" && runs.Count > before.Count && runs[^1].State == "running" ? runs : null;
+        }, "the killed run marked gone and a new run started").ContinueWith(t => t.IsCompletedSuccessfully ? t.Result
+            : throw new TimeoutException($"runs: {string.Join("; ", last)}\nlog:\n{string.Join('\n', node.Log.Split('\n').Where(l => l.Contains("ollector", StringComparison.Ordinal) || l.Contains("fail", StringComparison.Ordinal) || l.Contains("warn", StringComparison.Ordinal)).TakeLast(40))}"),
+            TaskScheduler.Default);
+        var gone = after.Single(r => r.Instance == victim.Instance);
+        Assert.True(gone.Persisted >= victim.Persisted, "events that arrived from the killed collector were lost");
+        await Eventually(async () => (await node.Http.GetAsync(new Uri("/health", UriKind.Relative))).IsSuccessStatusCode ? "" : null, "health after the restart");
+    }
+
     private static byte[] GoldenFrame()
     {
         var hex = File.ReadAllText(Path.Combine(ScopeNode.FindRepo(), "tests", "golden", "v1", "batch.frame"));

@@ -9,9 +9,10 @@ namespace Scope.Silo.E2E.Tests;
 /// One all-in-one SCOPE node, as `make run` starts it, in a fresh state directory with free ports:
 /// a private PostgreSQL (scripts/pg.sh), the silo, and the local collector it supervises.
 /// </summary>
-public sealed class ScopeNode : IAsyncLifetime
+public class ScopeNode : IAsyncLifetime
 {
     private Process? _silo;
+    private int _siloPort, _gatewayPort;
     private readonly StringBuilder _log = new();
 
     public string Repo { get; } = FindRepo();
@@ -56,6 +57,11 @@ public sealed class ScopeNode : IAsyncLifetime
         return p.ExitCode;
     }
 
+    /// <summary>Settings beyond the defaults, as SCOPE__… environment variables.</summary>
+    protected virtual IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>();
+
+    public int? SiloPid => _silo is { HasExited: false } s ? s.Id : null;
+
     public async Task InitializeAsync()
     {
         var status = File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("Uid:", StringComparison.Ordinal));
@@ -64,6 +70,28 @@ public sealed class ScopeNode : IAsyncLifetime
         // A temp dir's parents must be traversable by the postgres user.
         File.SetUnixFileMode(StateDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute | UnixFileMode.GroupExecute);
         await Sh("scripts/pg.sh", "start");
+        _siloPort = FreePort();
+        _gatewayPort = FreePort();
+        Http = new HttpClient { BaseAddress = Api, Timeout = TimeSpan.FromSeconds(10) };
+        await StartSiloAsync();
+    }
+
+    public Task StopPostgresAsync() => Sh("scripts/pg.sh", "stop");
+
+    public Task StartPostgresAsync() => Sh("scripts/pg.sh", "start");
+
+    /// <summary>kill -9, as a crash would; the collector it supervised stops with it (--die-with-parent).</summary>
+    public async Task KillSiloAsync()
+    {
+        if (_silo is { HasExited: false } s)
+        {
+            s.Kill(entireProcessTree: false);
+            await s.WaitForExitAsync();
+        }
+    }
+
+    public async Task StartSiloAsync()
+    {
         var dll = Path.Combine(Repo, "silo", "Scope.Silo", "bin", "Debug", "net10.0", "scope-silo.dll");
         if (!File.Exists(dll))
             throw new InvalidOperationException($"{dll} is missing: run `make build`");
@@ -76,18 +104,20 @@ public sealed class ScopeNode : IAsyncLifetime
             ["SCOPE__Api__Urls"] = Api.ToString().TrimEnd('/'),
             ["SCOPE__Ingest__Endpoint"] = IngestEndpoint,
             ["SCOPE__Storage__ConnectionString"] = ConnectionString,
-            ["SCOPE__Orleans__SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["SCOPE__Orleans__GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["SCOPE__Orleans__SiloPort"] = _siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["SCOPE__Orleans__GatewayPort"] = _gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["SCOPE__Collector__CountsIntervalSeconds"] = "1",
         };
+        foreach (var (k, v) in ExtraSettings)
+            env[k] = v;
         foreach (var (k, v) in env)
             psi.Environment[k] = v;
+        _silo?.Dispose();
         _silo = Process.Start(psi)!;
         _silo.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
         _silo.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
         _silo.BeginOutputReadLine();
         _silo.BeginErrorReadLine();
-        Http = new HttpClient { BaseAddress = Api, Timeout = TimeSpan.FromSeconds(10) };
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {

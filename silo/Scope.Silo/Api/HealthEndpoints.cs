@@ -31,7 +31,7 @@ internal static class HealthEndpoints
             db = false;
         }
         var bound = ingest.Bound.IsCompletedSuccessfully;
-        var list = collectors.All.Select(c => new CollectorHealth(c.Id, c.Running, c.Ready, c.LastExitCode)).ToList();
+        var list = collectors.Supervised.Select(c => new CollectorHealth(c.Id, c.Running, c.Ready, c.LastExitCode)).ToList();
         var attached = !collectorOptions.Value.Enabled || (list.Count > 0 && list.All(c => c.Attached));
         var ok = db && bound && attached;
         var health = new Health(ok ? "ok" : "unavailable", true, db, bound, list);

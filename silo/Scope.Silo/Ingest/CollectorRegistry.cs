@@ -19,6 +19,7 @@ public sealed class CollectorRegistry
         /// <summary>Used by the ingest loop only (one thread): HMAC state is not thread-safe.</summary>
         internal BatchAuthenticator Authenticator { get; } = new(secret);
         public bool Ready { get; set; }
+        public bool External { get; init; }
         public bool Running { get; set; }
         public int? LastExitCode { get; set; }
 
@@ -41,7 +42,29 @@ public sealed class CollectorRegistry
         return (entry, Convert.ToHexStringLower(secret));
     }
 
+    /// <summary>Registers a sender started elsewhere, under the secret it was given (hex).</summary>
+    public Entry RegisterExternal(string collectorId, string machineId, string secretHex)
+    {
+        byte[] secret;
+        try
+        {
+            secret = Convert.FromHexString(secretHex.Trim());
+        }
+        catch (FormatException)
+        {
+            throw new ArgumentException($"the secret of collector '{collectorId}' is not hex");
+        }
+        if (secret.Length is < 16 or > 64)
+            throw new ArgumentException($"the secret of collector '{collectorId}' must be 16 to 64 bytes");
+        var entry = new Entry(collectorId, machineId, secret) { Running = true, Ready = true, External = true };
+        _byId[collectorId] = entry;
+        return entry;
+    }
+
     public bool TryGet(string collectorId, out Entry entry) => _byId.TryGetValue(collectorId, out entry!);
 
     public IReadOnlyCollection<Entry> All => [.. _byId.Values];
+
+    /// <summary>Collectors this silo started and supervises (external senders excluded).</summary>
+    public IReadOnlyCollection<Entry> Supervised => [.. _byId.Values.Where(e => !e.External)];
 }

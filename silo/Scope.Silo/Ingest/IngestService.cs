@@ -17,6 +17,7 @@ public sealed partial class IngestService(
     CollectorRegistry registry,
     IngestMetrics metrics,
     IGrainFactory grains,
+    IHostApplicationLifetime lifetime,
     ILogger<IngestService> log) : BackgroundService
 {
     private readonly Dictionary<string, Channel<EventBatch>> _queues = new(StringComparer.Ordinal);
@@ -39,12 +40,28 @@ public sealed partial class IngestService(
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         metrics.QueueDepth = () => QueueDepth;
+        foreach (var c in options.Value.Collectors)
+        {
+            if (string.IsNullOrEmpty(c.Id) || string.IsNullOrEmpty(c.MachineId) || !File.Exists(c.SecretFile))
+                throw new ArgumentException($"Scope:Ingest:Collectors: '{c.Id}' needs an Id, a MachineId and a readable SecretFile");
+            registry.RegisterExternal(c.Id, c.MachineId, File.ReadAllText(c.SecretFile));
+        }
         // NetMQ sockets belong to the thread that made them: a dedicated thread reads.
         var reader = new Thread(() => ReadLoop(stoppingToken)) { IsBackground = true, Name = "scope-ingest" };
-        reader.Start();
         var reporter = Task.Run(() => ReportRejectionsLoop(stoppingToken), CancellationToken.None);
         return Task.Run(async () =>
         {
+            // Bind only once the silo has started: until then collectors keep their batches, where
+            // they survive, instead of handing them to a process that cannot yet pass them on.
+            var started = new TaskCompletionSource();
+            using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+                await Task.WhenAny(started.Task, stoppingToken.WhenCancelled());
+            if (stoppingToken.IsCancellationRequested)
+            {
+                _bound.TrySetCanceled(stoppingToken);
+                return;
+            }
+            reader.Start();
             await stoppingToken.WhenCancelled();
             await reporter;
             reader.Join(TimeSpan.FromSeconds(5));
@@ -94,7 +111,10 @@ public sealed partial class IngestService(
         try
         {
             using var pull = new PullSocket();
-            pull.Options.ReceiveHighWatermark = 1000;
+            // Whatever waits in this process when it dies is lost (counted as a gap): keep the
+            // socket's queue and kernel buffer small, so batches wait in the collectors instead.
+            pull.Options.ReceiveHighWatermark = 16;
+            pull.Options.ReceiveBuffer = 256 << 10;
             pull.Options.Linger = TimeSpan.Zero;
             pull.Bind(opts.Endpoint);
             _bound.TrySetResult();
@@ -193,7 +213,7 @@ public sealed partial class IngestService(
                     FullMode = BoundedChannelFullMode.Wait,
                 });
                 _queues[batch.MachineId] = queue;
-                _senders.Add(Task.Run(() => SendLoop(batch.MachineId, queue.Reader), CancellationToken.None));
+                _senders.Add(Task.Run(() => SendLoop(batch.MachineId, queue.Reader, stop), CancellationToken.None));
             }
         }
         // Blocks the reader when the machine's grain falls behind: back-pressure, not loss.
@@ -206,28 +226,34 @@ public sealed partial class IngestService(
         }
     }
 
-    private async Task SendLoop(string machineId, ChannelReader<EventBatch> queue)
+    /// <summary>
+    /// Hands a machine's batches to its grain, in order. A batch the grain does not take is retried
+    /// (the queue fills meanwhile, and pressure goes back to the collectors) until it is taken or the
+    /// silo stops; what is left then is counted as a gap when the collector's next batch arrives.
+    /// </summary>
+    private async Task SendLoop(string machineId, ChannelReader<EventBatch> queue, CancellationToken stop)
     {
         var machine = grains.GetGrain<IMachineGrain>(machineId);
-        await foreach (var batch in queue.ReadAllAsync())
+        await foreach (var batch in queue.ReadAllAsync(CancellationToken.None))
         {
-            for (var attempt = 1; ; attempt++)
+            for (var attempt = 1; !stop.IsCancellationRequested; attempt++)
             {
                 try
                 {
                     await machine.Ingest(batch);
                     break;
                 }
-                catch (Exception e) when (attempt < 5)
-                {
-                    LogGrainRetry(machineId, batch.Sequence, attempt, e.Message);
-                    await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));
-                }
                 catch (Exception e)
                 {
-                    // Not lost silently: the next batch of this collector shows the jump as a gap.
-                    LogGrainFailed(machineId, batch.Sequence, e);
-                    break;
+                    if (attempt == 1 || attempt % 50 == 0)
+                        LogGrainRetry(machineId, batch.Sequence, attempt, e.Message);
+                    try
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(100 * attempt, 2000)), stop);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
                 }
             }
         }
@@ -241,9 +267,6 @@ public sealed partial class IngestService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Machine {Machine}: batch {Sequence} not taken (attempt {Attempt}): {Error}")]
     private partial void LogGrainRetry(string machine, ulong sequence, int attempt, string error);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Machine {Machine}: batch {Sequence} given up; it will show as a gap")]
-    private partial void LogGrainFailed(string machine, ulong sequence, Exception e);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot report rejections of collector {Collector}: {Error}")]
     private partial void LogReportFailed(string collector, string error);

@@ -7,6 +7,7 @@ public static class PersistenceHosting
     public static IHostApplicationBuilder AddScopePersistence(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ICollectorLedger, StoreCollectorLedger>();
+        builder.Services.AddSingleton<IPersistencePressure, PersistencePressure>();
         return builder;
     }
 }

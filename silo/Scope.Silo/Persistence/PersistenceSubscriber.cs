@@ -13,14 +13,23 @@ public interface IPersistenceSubscriberGrain : IGrainWithStringKey;
 /// goes, in order, to the PostgreSQL writer, which buffers within its bound and counts what it drops.
 /// </summary>
 [ImplicitStreamSubscription(StreamNames.Batches)]
-internal sealed class PersistenceSubscriberGrain(PersistenceWriter writer)
+internal sealed class PersistenceSubscriberGrain(PersistenceWriter writer, IPersistencePressure pressure)
     : Grain, IPersistenceSubscriberGrain, IAsyncObserver<EventBatch>, IStreamSubscriptionObserver
 {
     public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
         await handleFactory.Create<EventBatch>().ResumeAsync(this);
 
-    public async Task OnNextAsync(EventBatch item, StreamSequenceToken? token = null) =>
-        await writer.EnqueueAsync(item, CancellationToken.None);
+    public async Task OnNextAsync(EventBatch item, StreamSequenceToken? token = null)
+    {
+        try
+        {
+            await writer.EnqueueAsync(item, CancellationToken.None);
+        }
+        finally
+        {
+            pressure.InTransit(-item.Payload.Length);
+        }
+    }
 
     public Task OnCompletedAsync() => Task.CompletedTask;
 

@@ -462,6 +462,9 @@ internal sealed class FlushTransaction
                     WHEN t.mark IS NOT NULL THEN t.mark
                     WHEN t.batches = 0 THEN c.state
                     WHEN c.final OR t.final THEN 'stopped'
+                    -- A run marked gone (its process ended) cannot send again: a batch arriving
+                    -- now was on its way before, and does not bring it back.
+                    WHEN c.state IN ('gone', 'lost') THEN c.state
                     ELSE 'running' END
             FROM unnest(@m, @c, @i, @version, @task, @ls, @seq, @next, @persisted, @gap, @sd, @k0, @k1, @k2, @pdrops, @final, @batches, @mark)
                 AS t(m, c, i, version, task, ls, seq, next, persisted, gap, sd, k0, k1, k2, pdrops, final, batches, mark)

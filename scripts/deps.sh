@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # eBPF toolchain and the collector's libraries
-  clang-14 llvm-14 libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc
+  clang-14 llvm-14 libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc
   libzmq3-dev libmsgpack-dev libssl-dev
   # the peer we benchmark against
   bpftrace

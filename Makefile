@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 DOTNET_FLAGS := --nologo -v quiet "-clp:ErrorsOnly;NoSummary"
 
-.PHONY: deps build collector dotnet test run bench clean
+.PHONY: deps build collector dotnet test test-durability run bench clean
 
 deps:
 	@scripts/deps.sh
@@ -19,6 +19,11 @@ dotnet:
 
 test: deps
 	@scripts/test.sh
+
+# The fault and bad-input suites alone (make test runs them too).
+test-durability: deps build
+	@dotnet test tests/Scope.Silo.E2E.Tests --no-build --nologo \
+		--filter "FullyQualifiedName~SiloCrash|FullyQualifiedName~PostgresOutage|FullyQualifiedName~BadInput|FullyQualifiedName~A_killed_collector"
 
 # Build chatter goes to stderr: stdout carries the events.
 run:

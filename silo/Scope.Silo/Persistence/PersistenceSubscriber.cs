@@ -13,7 +13,8 @@ public interface IPersistenceSubscriberGrain : IGrainWithStringKey;
 /// goes, in order, to the PostgreSQL writer, which buffers within its bound and counts what it drops.
 /// </summary>
 [ImplicitStreamSubscription(StreamNames.Batches)]
-internal sealed class PersistenceSubscriberGrain(PersistenceWriter writer, IPersistencePressure pressure)
+internal sealed class PersistenceSubscriberGrain(
+    PersistenceWriter writer, IPersistencePressure pressure, Microsoft.Extensions.Options.IOptions<StorageOptions> options)
     : Grain, IPersistenceSubscriberGrain, IAsyncObserver<EventBatch>, IStreamSubscriptionObserver
 {
     public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
@@ -23,7 +24,8 @@ internal sealed class PersistenceSubscriberGrain(PersistenceWriter writer, IPers
     {
         try
         {
-            await writer.EnqueueAsync(item, CancellationToken.None);
+            if (options.Value.PersistEvents)
+                await writer.EnqueueAsync(item, CancellationToken.None);
         }
         finally
         {

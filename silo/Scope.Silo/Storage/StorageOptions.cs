@@ -20,5 +20,11 @@ public sealed class StorageOptions
     /// <summary>Longest a queued batch waits for others to share its transaction.</summary>
     public int FlushIntervalMs { get; set; } = 200;
 
+    /// <summary>
+    /// False: batches still flow through the grains and the stream, but the persistence subscriber
+    /// does not store them. For benchmarks of the path up to the grains only.
+    /// </summary>
+    public bool PersistEvents { get; set; } = true;
+
     internal long BufferBytes => (long)BufferMb * 1024 * 1024;
 }

@@ -1,60 +1,67 @@
-using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
+using Scope.Events;
 
 namespace Scope.Silo.Storage;
 
 /// <summary>
-/// The few record fields storage needs, read at their fixed offsets (bpf/scope_events.h). Kept here
-/// rather than taken from Scope.Events so storage depends on nothing but the wire layout itself.
+/// The record fields storage needs, as columns. The layouts are Scope.Events' (one definition of the
+/// wire for C#, checked against the golden vectors); this only picks fields and turns them into
+/// what PostgreSQL stores (text without NUL, integers reinterpreted as signed).
 /// </summary>
 internal static class WireRecords
 {
-    public const int HeaderSize = 48;
+    public const int HeaderSize = Wire.EventHeaderSize;
 
-    public const ushort Exec = 1;
-    public const ushort Fork = 2;
-    public const ushort Exit = 3;
-    public const ushort Syscall = 4;
-    public const ushort SyscallData = 5;
-    public const ushort SyscallCounts = 6;
-    public const ushort SyscallHist = 7;
+    public const ushort Exec = (ushort)RecordType.ProcessExec;
+    public const ushort Fork = (ushort)RecordType.ProcessFork;
+    public const ushort Exit = (ushort)RecordType.ProcessExit;
+    public const ushort Syscall = (ushort)RecordType.Syscall;
+    public const ushort SyscallData = (ushort)RecordType.SyscallData;
+    public const ushort SyscallCounts = (ushort)RecordType.SyscallCounts;
+    public const ushort SyscallHist = (ushort)RecordType.SyscallHist;
 
-    public const int ExecSize = 1360;
-    public const int ForkSize = 80;
-    public const int ExitSize = 72;
-    public const int SyscallSize = 120;
-    public const int CountsSize = 1080;
-    public const int HistSize = 440;
+    public static readonly int ExecSize = Wire.RecordSize(RecordType.ProcessExec);
+    public static readonly int ForkSize = Wire.RecordSize(RecordType.ProcessFork);
+    public static readonly int ExitSize = Wire.RecordSize(RecordType.ProcessExit);
+    public static readonly int SyscallSize = Wire.RecordSize(RecordType.Syscall);
+    public static readonly int CountsSize = Wire.RecordSize(RecordType.SyscallCounts);
+    public static readonly int HistSize = Wire.RecordSize(RecordType.SyscallHist);
 
-    public const int CountsPerRecord = 32;
-    public const int HistBuckets = 96;
-    public const ushort FinalFlag = 0x1;
+    public const int CountsPerRecord = Wire.CountsPerRecord;
+    public const int HistBuckets = Histogram.Buckets;
+    public const ushort FinalFlag = Wire.CountsFinal;
+
+    private static ref readonly T As<T>(ReadOnlySpan<byte> r) where T : unmanaged => ref MemoryMarshal.AsRef<T>(r[..Unsafe.SizeOf<T>()]);
+
+    private static ref readonly EventHeader Header(ReadOnlySpan<byte> r) => ref As<EventHeader>(r);
 
     // Header.
-    public static ushort Type(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt16LittleEndian(r);
-    public static ushort Size(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt16LittleEndian(r[2..]);
-    public static ulong TsNs(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt64LittleEndian(r[8..]);
-    public static ulong StartNs(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt64LittleEndian(r[16..]);
-    public static uint Pid(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt32LittleEndian(r[24..]);
-    public static uint Tid(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt32LittleEndian(r[28..]);
-    public static string Comm(ReadOnlySpan<byte> r) => CString(r.Slice(32, 16));
+    public static ushort Type(ReadOnlySpan<byte> r) => (ushort)Header(r).Type;
+    public static ushort Size(ReadOnlySpan<byte> r) => Header(r).Size;
+    public static ulong TsNs(ReadOnlySpan<byte> r) => Header(r).TsNs;
+    public static ulong StartNs(ReadOnlySpan<byte> r) => Header(r).StartNs;
+    public static uint Pid(ReadOnlySpan<byte> r) => Header(r).Pid;
+    public static uint Tid(ReadOnlySpan<byte> r) => Header(r).Tid;
+    public static string Comm(ReadOnlySpan<byte> r) => CString(Header(r).Comm.AsSpan());
 
-    // scope_process_info, in exec, fork (the parent's) and exit.
-    public static uint Ppid(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt32LittleEndian(r[48..]);
-    public static uint Uid(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt32LittleEndian(r[52..]);
-    public static ulong CgroupId(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt64LittleEndian(r[56..]);
+    // scope_process_info sits at the same place in exec, fork (the parent's) and exit.
+    public static uint Ppid(ReadOnlySpan<byte> r) => As<ProcessExit>(r).Info.Ppid;
+    public static uint Uid(ReadOnlySpan<byte> r) => As<ProcessExit>(r).Info.Uid;
+    public static ulong CgroupId(ReadOnlySpan<byte> r) => As<ProcessExit>(r).Info.CgroupId;
 
     // process_exec.
     public static string ExecFilename(ReadOnlySpan<byte> r)
     {
-        int len = Math.Min((int)BinaryPrimitives.ReadUInt16LittleEndian(r[68..]), 256);
-        return CString(r.Slice(80, len));
+        ref readonly var e = ref As<ProcessExec>(r);
+        return CString(e.Filename.AsSpan()[..Math.Min((int)e.FilenameLen, Text256.Length)]);
     }
 
     public static string[] ExecArgv(ReadOnlySpan<byte> r)
     {
-        int len = Math.Min((int)BinaryPrimitives.ReadUInt16LittleEndian(r[70..]), 1024);
-        var bytes = r.Slice(336, len);
+        ref readonly var e = ref As<ProcessExec>(r);
+        var bytes = e.Argv.AsSpan()[..Math.Min((int)e.ArgvLen, Bytes1024.Length)];
         // NUL-separated, normally NUL-terminated: a trailing NUL ends the last argument, it does not start one.
         if (!bytes.IsEmpty && bytes[^1] == 0)
             bytes = bytes[..^1];
@@ -67,41 +74,35 @@ internal static class WireRecords
     }
 
     // process_fork.
-    public static uint ForkChildPid(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt32LittleEndian(r[64..]);
-    public static ulong ForkChildStartNs(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt64LittleEndian(r[72..]);
+    public static uint ForkChildPid(ReadOnlySpan<byte> r) => As<ProcessFork>(r).ChildPid;
+    public static ulong ForkChildStartNs(ReadOnlySpan<byte> r) => As<ProcessFork>(r).ChildStartNs;
 
     // process_exit.
-    public static int ExitCode(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadInt32LittleEndian(r[64..]);
-    public static ushort ExitSignal(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt16LittleEndian(r[68..]);
+    public static int ExitCode(ReadOnlySpan<byte> r) => As<ProcessExit>(r).ExitCode;
+    public static ushort ExitSignal(ReadOnlySpan<byte> r) => As<ProcessExit>(r).Signal;
 
     // syscall (and the syscall that starts syscall_data).
-    public static uint SyscallNr(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt32LittleEndian(r[48..]);
-    public static long SyscallRet(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadInt64LittleEndian(r[56..]);
-    public static ulong SyscallDurNs(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt64LittleEndian(r[64..]);
+    public static uint SyscallNr(ReadOnlySpan<byte> r) => As<Scope.Events.Syscall>(r).Nr;
+    public static long SyscallRet(ReadOnlySpan<byte> r) => As<Scope.Events.Syscall>(r).Ret;
+    public static ulong SyscallDurNs(ReadOnlySpan<byte> r) => As<Scope.Events.Syscall>(r).DurNs;
 
     // syscall_counts.
-    public static int CountsN(ReadOnlySpan<byte> r) => Math.Min((int)BinaryPrimitives.ReadUInt16LittleEndian(r[48..]), CountsPerRecord);
-    public static ushort CountsFlags(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt16LittleEndian(r[50..]);
+    public static int CountsN(ReadOnlySpan<byte> r) => As<Scope.Events.SyscallCounts>(r).Valid.Length;
+    public static ushort CountsFlags(ReadOnlySpan<byte> r) => As<Scope.Events.SyscallCounts>(r).Flags;
 
     public static (uint Nr, ulong Count, ulong Errors, ulong TotalNs) CountEntry(ReadOnlySpan<byte> r, int i)
     {
-        var e = r.Slice(56 + (32 * i), 32);
-        return (BinaryPrimitives.ReadUInt32LittleEndian(e),
-                BinaryPrimitives.ReadUInt64LittleEndian(e[8..]),
-                BinaryPrimitives.ReadUInt64LittleEndian(e[16..]),
-                BinaryPrimitives.ReadUInt64LittleEndian(e[24..]));
+        var e = As<Scope.Events.SyscallCounts>(r).Entries.AsSpan()[i];
+        return (e.Nr, e.Count, e.Errors, e.TotalNs);
     }
 
     // syscall_hist.
-    public static uint HistNr(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt32LittleEndian(r[48..]);
-    public static ushort HistFlags(ReadOnlySpan<byte> r) => BinaryPrimitives.ReadUInt16LittleEndian(r[52..]);
+    public static uint HistNr(ReadOnlySpan<byte> r) => As<Scope.Events.SyscallHist>(r).Nr;
+    public static ushort HistFlags(ReadOnlySpan<byte> r) => As<Scope.Events.SyscallHist>(r).Flags;
 
     /// <summary>The buckets as stored: u32 reinterpreted as integer[] elements.</summary>
-    public static void HistBucketsInto(ReadOnlySpan<byte> r, Span<int> into)
-    {
-        for (int i = 0; i < HistBuckets; i++)
-            into[i] = BinaryPrimitives.ReadInt32LittleEndian(r[(56 + (4 * i))..]);
-    }
+    public static void HistBucketsInto(ReadOnlySpan<byte> r, Span<int> into) =>
+        MemoryMarshal.Cast<uint, int>(As<Scope.Events.SyscallHist>(r).Buckets.AsSpan()).CopyTo(into);
 
     /// <summary>NUL-padded bytes as text. PostgreSQL text cannot hold NUL, so this stops at the first.</summary>
     public static string CString(ReadOnlySpan<byte> bytes)

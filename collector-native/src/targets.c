@@ -70,14 +70,17 @@ int scope_parse_proc_stat(const char *text, size_t len, char *comm, size_t comml
 	if (end - p < 4 || p[0] != ' ' || p[2] != ' ')
 		return -1;
 	p += 3;
-	char num[16];
+	/* A pid has at most 7 digits (PID_MAX_LIMIT is 2^22); more is not a pid, and must not wrap. */
+	long v = 0;
 	size_t k = 0;
-	while (p < end && *p >= '0' && *p <= '9' && k < sizeof(num) - 1)
-		num[k++] = *p++;
-	if (k == 0 || (p < end && *p != ' '))
+	while (p < end && *p >= '0' && *p <= '9') {
+		if (++k > 7)
+			return -1;
+		v = v * 10 + (*p++ - '0');
+	}
+	if (k == 0 || (p < end && *p != ' ' && *p != '\n') || v >= (1 << 22))
 		return -1;
-	num[k] = 0;
-	*ppid = (pid_t)strtol(num, NULL, 10);
+	*ppid = (pid_t)v;
 	return 0;
 }
 

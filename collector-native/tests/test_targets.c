@@ -25,6 +25,12 @@ int main(void)
 	CHECK(stat_parse("12 (cat) R x", comm, &ppid) == -1);
 	CHECK(stat_parse("12 (cat) R 4x", comm, &ppid) == -1);
 	CHECK(stat_parse(")(", comm, &ppid) == -1);
+	/* A ppid that does not fit a pid is refused, not wrapped. */
+	CHECK(stat_parse("1 (a) S 4294967297 0", comm, &ppid) == -1);
+	CHECK(stat_parse("1 (a) S 2147483648 0", comm, &ppid) == -1);
+	CHECK(stat_parse("1 (a) S 4194304 0", comm, &ppid) == -1);
+	CHECK(stat_parse("1 (a) S 4194303 0", comm, &ppid) == 0 && ppid == 4194303);
+	CHECK(stat_parse("1 (a) S 77\n", comm, &ppid) == 0 && ppid == 77);
 
 	struct scope_arg_spec s[8];
 	CHECK(scope_parse_arg_specs("fd=0:d,bytes=ret,path=data", s, 8) == 3);

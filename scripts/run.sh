@@ -38,7 +38,7 @@ api=$(SCOPE_CONFIG=${SCOPE_CONFIG:-deploy/scope.json} python3 -c '
 import json, os
 cfg = json.load(open(os.environ["SCOPE_CONFIG"]))
 print(os.environ.get("SCOPE__Api__Urls") or cfg["Scope"]["Api"]["Urls"])')
-dotnet silo/Scope.Silo/bin/Debug/net10.0/scope-silo.dll --role all --config "${SCOPE_CONFIG:-deploy/scope.json}" &
+dotnet silo/Scope.Silo/bin/Release/net10.0/scope-silo.dll --role all --config "${SCOPE_CONFIG:-deploy/scope.json}" &
 silo=$!
 for _ in $(seq 1 120); do
   if curl -fsS "$api/health" >/dev/null 2>&1; then

@@ -27,7 +27,7 @@ suite() {
 dotnet_suite() {
   local project=$1 log
   log=$(mktemp)
-  dotnet test "$project" --no-build --nologo 2>&1 | tee "$log"
+  dotnet test "$project" -c Release --no-build --nologo 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   if grep -Eq 'Skipped: +[1-9]' "$log"; then
     echo "tests were skipped in $project: not allowed" >&2

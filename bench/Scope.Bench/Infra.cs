@@ -268,7 +268,7 @@ internal static class Repo
 
     public static string WriteN => Path("collector-native", "build", "tests", "write_n");
 
-    public static string SiloDll => Path("silo", "Scope.Silo", "bin", "Debug", "net10.0", "scope-silo.dll");
+    public static string SiloDll => Path("silo", "Scope.Silo", "bin", "Release", "net10.0", "scope-silo.dll");
 }
 
 /// <summary>A private PostgreSQL (scripts/pg.sh) in a state directory of the benchmark's own.</summary>

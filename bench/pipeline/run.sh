@@ -56,8 +56,8 @@ trap cleanup EXIT INT TERM
 
 echo "run.sh: building" >&2
 make --no-print-directory -s -C collector-native >&2
-dotnet build bench/Scope.Bench/Scope.Bench.csproj --nologo -v quiet "-clp:ErrorsOnly;NoSummary" >&2
-bench=bench/Scope.Bench/bin/Debug/net10.0/scope-bench.dll
+dotnet build bench/Scope.Bench/Scope.Bench.csproj -c Release --nologo -v quiet "-clp:ErrorsOnly;NoSummary" >&2
+bench=bench/Scope.Bench/bin/Release/net10.0/scope-bench.dll
 
 pattern='bench/(serialization|transport)|syscall_overhead|getppid_loop|transport_'
 waited=0

@@ -28,5 +28,12 @@ public sealed record EventBatch
     /// <summary>Records lost before this batch (between the previous one the cluster kept and this one), as the machine grain counted them.</summary>
     [Id(15)] public ulong GapBefore { get; init; }
 
+    /// <summary>
+    /// Non-zero: the payload stayed in the publishing silo (IBatchPayloads in Scope.Grains) and
+    /// <see cref="Payload"/> is empty; <see cref="PayloadLength"/> says how large it is.
+    /// </summary>
+    [Id(16)] public long PayloadHandle { get; init; }
+    [Id(17)] public int PayloadLength { get; init; }
+
     public long ToUnixNanos(ulong bootNs) => (long)(bootNs - BoottimeNs + RealtimeNs);
 }

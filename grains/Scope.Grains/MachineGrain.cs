@@ -10,7 +10,8 @@ namespace Scope.Grains;
 /// process its part of the batch, and publishes the batch to the stream subscribers. Batches arrive
 /// in order per machine (one ingest queue per machine), and this grain keeps that order.
 /// </summary>
-internal sealed partial class MachineGrain(ICollectorLedger ledger, IPersistencePressure pressure, ILogger<MachineGrain> log) : Grain, IMachineGrain
+internal sealed partial class MachineGrain(
+    ICollectorLedger ledger, IPersistencePressure pressure, IBatchPayloads payloads, ILogger<MachineGrain> log) : Grain, IMachineGrain
 {
     private sealed class Collector
     {
@@ -74,12 +75,20 @@ internal sealed partial class MachineGrain(ICollectorLedger ledger, IPersistence
         if (!await pressure.WaitForRoomAsync(batch.Payload.Length, TimeSpan.FromSeconds(5), CancellationToken.None))
             LogNoRoom(batch.CollectorId, batch.Sequence);
         pressure.InTransit(batch.Payload.Length);
+        var handle = payloads.Put(batch.Payload);
         try
         {
-            await _batches!.OnNextAsync(batch with { GapBefore = gap });
+            await _batches!.OnNextAsync(batch with
+            {
+                GapBefore = gap,
+                Payload = ReadOnlyMemory<byte>.Empty,
+                PayloadHandle = handle,
+                PayloadLength = batch.Payload.Length,
+            });
         }
         catch
         {
+            payloads.TryTake(handle, out _);
             pressure.InTransit(-batch.Payload.Length);
             throw;
         }

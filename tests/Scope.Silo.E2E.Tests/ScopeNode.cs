@@ -92,7 +92,7 @@ public class ScopeNode : IAsyncLifetime
 
     public async Task StartSiloAsync()
     {
-        var dll = Path.Combine(Repo, "silo", "Scope.Silo", "bin", "Debug", "net10.0", "scope-silo.dll");
+        var dll = Path.Combine(Repo, "silo", "Scope.Silo", "bin", "Release", "net10.0", "scope-silo.dll");
         if (!File.Exists(dll))
             throw new InvalidOperationException($"{dll} is missing: run `make build`");
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Repo };

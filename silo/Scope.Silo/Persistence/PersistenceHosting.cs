@@ -8,6 +8,7 @@ public static class PersistenceHosting
     {
         builder.Services.AddSingleton<ICollectorLedger, StoreCollectorLedger>();
         builder.Services.AddSingleton<IPersistencePressure, PersistencePressure>();
+        builder.Services.AddSingleton<IBatchPayloads, BatchPayloads>();
         return builder;
     }
 }

@@ -13,8 +13,9 @@ public interface IPersistenceSubscriberGrain : IGrainWithStringKey;
 /// goes, in order, to the PostgreSQL writer, which buffers within its bound and counts what it drops.
 /// </summary>
 [ImplicitStreamSubscription(StreamNames.Batches)]
-internal sealed class PersistenceSubscriberGrain(
-    PersistenceWriter writer, IPersistencePressure pressure, Microsoft.Extensions.Options.IOptions<StorageOptions> options)
+internal sealed partial class PersistenceSubscriberGrain(
+    PersistenceWriter writer, IPersistencePressure pressure, IBatchPayloads payloads,
+    Microsoft.Extensions.Options.IOptions<StorageOptions> options, ILogger<PersistenceSubscriberGrain> log)
     : Grain, IPersistenceSubscriberGrain, IAsyncObserver<EventBatch>, IStreamSubscriptionObserver
 {
     public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
@@ -22,16 +23,32 @@ internal sealed class PersistenceSubscriberGrain(
 
     public async Task OnNextAsync(EventBatch item, StreamSequenceToken? token = null)
     {
+        var length = item.PayloadHandle != 0 ? item.PayloadLength : item.Payload.Length;
         try
         {
+            if (item.PayloadHandle != 0)
+            {
+                if (!payloads.TryTake(item.PayloadHandle, out var payload))
+                {
+                    // Published on another silo, or held by one that restarted: this silo cannot
+                    // store it, so it is counted as dropped, never lost silently.
+                    LogPayloadMissing(item.CollectorId, item.Sequence, item.RecordCount);
+                    writer.CountAsDropped(item);
+                    return;
+                }
+                item = item with { Payload = payload, PayloadHandle = 0 };
+            }
             if (options.Value.PersistEvents)
                 await writer.EnqueueAsync(item, CancellationToken.None);
         }
         finally
         {
-            pressure.InTransit(-item.Payload.Length);
+            pressure.InTransit(-length);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Collector {Collector}: the payload of batch {Sequence} is not held here; its {Records} records are counted as dropped")]
+    private partial void LogPayloadMissing(string collector, ulong sequence, int records);
 
     public Task OnCompletedAsync() => Task.CompletedTask;
 

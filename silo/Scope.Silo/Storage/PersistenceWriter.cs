@@ -582,6 +582,13 @@ public sealed partial class PersistenceWriter : IHostedService, IDisposable
         return true;
     }
 
+    /// <summary>Accounts a batch that cannot be written (its records are counted as dropped, as when the buffer is full).</summary>
+    public void CountAsDropped(EventBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        Drop(CollectorKey.Of(batch), batch);
+    }
+
     private void Drop(CollectorKey key, EventBatch batch)
     {
         lock (_lock)

@@ -32,6 +32,21 @@ public sealed class NetworkAndDropsTests
         foreach (var a in new[] { "--syscall-events", "connect,accept,accept4", "--output", file, "--", "/usr/bin/python3.11", "-c", script })
             psi.ArgumentList.Add(a);
         using var p = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            await Exchange(p, acceptTask, port, file);
+        }
+        finally
+        {
+            // A failed assertion must not leave the collector and its command waiting forever.
+            if (!p.HasExited)
+                p.Kill(entireProcessTree: true);
+            File.Delete(file);
+        }
+    }
+
+    private static async Task Exchange(System.Diagnostics.Process p, Task<TcpClient> acceptTask, int port, string file)
+    {
         using (await acceptTask)
         {
         }
@@ -44,7 +59,6 @@ public sealed class NetworkAndDropsTests
         Assert.Equal(0, p.ExitCode);
 
         var events = CollectorRun.ParseEvents(await File.ReadAllTextAsync(file));
-        File.Delete(file);
         var connect = Assert.Single(events, e => e.IsSyscall("connect") && e.Args().GetProperty("addr").GetProperty("port").GetInt32() == port);
         Assert.Equal("inet", connect.Args().GetProperty("addr").GetProperty("family").GetString());
         Assert.Equal("127.0.0.1", connect.Args().GetProperty("addr").GetProperty("ip").GetString());

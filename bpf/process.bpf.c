@@ -11,6 +11,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile bool emit_events = true;
 const volatile bool follow_children = false;
 const volatile bool comm_filter = false;
+/* With uprobe families (cuda): a target that execs waits, stopped, for its uprobes. */
+const volatile bool stop_at_exec = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -41,6 +43,8 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 			return 0;
 		set_target(tgid);
 	}
+	if (stop_at_exec)
+		stop_for_collector(SCOPE_CONTROL_EXEC);
 	if (!emit_events)
 		return 0;
 

@@ -23,6 +23,11 @@ struct {
 } events SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 << 10);
+} control SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
@@ -77,6 +82,26 @@ static __always_inline void clear_target(__u32 tgid)
 static __always_inline bool group_dead(struct task_struct *p)
 {
 	return BPF_CORE_READ(p, signal, live.counter) == 0;
+}
+
+#define SCOPE_SIGSTOP 19
+
+/*
+ * Stops the current process until the collector has attached to it, telling the collector why. A
+ * process is only ever stopped when the request was delivered: otherwise nobody would continue it.
+ */
+static __always_inline void stop_for_collector(__u32 reason)
+{
+	struct scope_control *c = bpf_ringbuf_reserve(&control, sizeof(*c), 0);
+	if (!c) {
+		count_drop(SCOPE_DROP_RINGBUF);
+		return;
+	}
+	c->pid = bpf_get_current_pid_tgid() >> 32;
+	c->reason = reason;
+	c->ts_ns = bpf_ktime_get_boot_ns();
+	bpf_ringbuf_submit(c, 0);
+	bpf_send_signal(SCOPE_SIGSTOP);
 }
 
 static __always_inline void fill_header(struct scope_event_header *h, __u16 type, __u16 size,

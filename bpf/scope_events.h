@@ -38,6 +38,8 @@ enum scope_event_type {
 	SCOPE_EV_SYSCALL_DATA = 5,
 	SCOPE_EV_SYSCALL_COUNTS = 6,
 	SCOPE_EV_SYSCALL_HIST = 7,
+	SCOPE_EV_CUDA_CALL = 8,
+	SCOPE_EV_CUDA_REGISTER = 9,
 };
 
 /* 48 bytes, at the start of every record. */
@@ -189,6 +191,72 @@ struct scope_syscall_hist {
 };
 
 /*
+ * CUDA runtime calls, from uprobes on the libcudart a process maps. The API numbers are the wire's:
+ * append, never renumber. collector-native/src/cuda_apis.c names them and says how each is probed.
+ */
+enum scope_cuda_api {
+	SCOPE_CUDA_MALLOC = 1,
+	SCOPE_CUDA_FREE = 2,
+	SCOPE_CUDA_MALLOC_ASYNC = 3,
+	SCOPE_CUDA_FREE_ASYNC = 4,
+	SCOPE_CUDA_MALLOC_MANAGED = 5,
+	SCOPE_CUDA_MALLOC_HOST = 6,
+	SCOPE_CUDA_FREE_HOST = 7,
+	SCOPE_CUDA_MEMCPY = 8,
+	SCOPE_CUDA_MEMCPY_ASYNC = 9,
+	SCOPE_CUDA_LAUNCH_KERNEL = 10,
+	SCOPE_CUDA_LAUNCH_KERNEL_EXC = 11,
+	SCOPE_CUDA_GRAPH_LAUNCH = 12,
+	SCOPE_CUDA_DEVICE_SYNCHRONIZE = 13,
+	SCOPE_CUDA_STREAM_SYNCHRONIZE = 14,
+	SCOPE_CUDA_REGISTER_FAT_BINARY = 15,
+	SCOPE_CUDA_REGISTER_FUNCTION = 16,
+	SCOPE_CUDA_API_MAX = 17,
+};
+
+#define SCOPE_CUDA_PTSZ 0x1  /* the per-thread-default-stream variant (_ptsz) was called */
+#define SCOPE_CUDA_PTDS 0x2  /* the _ptds variant */
+
+/* 144 bytes: one runtime call, with its return code and duration. Fields an API does not have are 0. */
+struct scope_cuda_call {
+	struct scope_event_header hdr;
+	__u16 api;        /* enum scope_cuda_api */
+	__u16 flags;      /* SCOPE_CUDA_PTSZ, SCOPE_CUDA_PTDS */
+	__s32 ret;        /* cudaError_t */
+	__u64 dur_ns;
+	__u64 ptr;        /* allocated or freed pointer; memcpy destination */
+	__u64 src;        /* memcpy source */
+	__u64 bytes;      /* allocation or copy size */
+	__u64 stream;
+	__u64 func;       /* launch: the kernel's host stub; graph launch: the executable graph */
+	__u32 grid[3];
+	__u32 block[3];
+	__u32 shared_mem;
+	__s32 kind;       /* cudaMemcpyKind; -1 when the call has none */
+	__s32 device;     /* -1: not known */
+	__u32 _pad0;
+};
+
+#define SCOPE_CUDA_REG_FAT_BINARY 1
+#define SCOPE_CUDA_REG_FUNCTION 2
+#define SCOPE_CUDA_REG_SYMBOL 3 /* not a registration: the collector named a stub from ELF symbols */
+#define SCOPE_CUDA_NAME_LEN 256
+
+/*
+ * 328 bytes: a module or kernel registration. For a function, host_fun is the stub a launch passes
+ * as `func`, and name the device function's (mangled) name: how kernels get their names.
+ */
+struct scope_cuda_register {
+	struct scope_event_header hdr;
+	__u16 kind;       /* SCOPE_CUDA_REG_* */
+	__u16 name_len;
+	__u32 flags;      /* SCOPE_EXEC_FILENAME_TRUNCATED when the name was cut */
+	__u64 handle;     /* the fat binary handle */
+	__u64 host_fun;
+	char name[SCOPE_CUDA_NAME_LEN];
+};
+
+/*
  * Batches: what the collector sends over ZeroMQ. One message = this header, then payload_size
  * bytes of records, each a record above, back to back; record_count counts them all, including
  * types a reader may not know. The MAC is HMAC-SHA256 with the secret the
@@ -235,6 +303,8 @@ SCOPE_ASSERT_SIZE(scope_syscall_data, 384);
 SCOPE_ASSERT_SIZE(scope_syscall_count, 32);
 SCOPE_ASSERT_SIZE(scope_syscall_counts, 1080);
 SCOPE_ASSERT_SIZE(scope_syscall_hist, 440);
+SCOPE_ASSERT_SIZE(scope_cuda_call, 144);
+SCOPE_ASSERT_SIZE(scope_cuda_register, 328);
 SCOPE_ASSERT_SIZE(scope_batch_header, 256);
 
 #endif /* SCOPE_EVENTS_H */

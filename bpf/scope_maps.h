@@ -42,6 +42,27 @@ static inline __u64 scope_hist_key(__u32 tgid, __u32 nr)
 	return ((__u64)tgid << 32) | nr;
 }
 
+/*
+ * Control requests from the kernel side to the collector, on their own small ring buffer so that a
+ * busy event ring never delays them: the process has been stopped (SIGSTOP) and waits for the
+ * collector to attach its uprobes and continue it.
+ */
+enum scope_control_reason {
+	SCOPE_CONTROL_EXEC = 1,   /* a target exec'd a new image */
+	SCOPE_CONTROL_DLOPEN = 2, /* a target's dynamic loader changed its list of objects */
+};
+
+struct scope_control {
+	__u32 pid;
+	__u32 reason; /* enum scope_control_reason */
+	__u64 ts_ns;
+};
+
+/* A CUDA uprobe's attach cookie: the API, and which variant of its symbol it is attached to. */
+#define SCOPE_CUDA_COOKIE(api, flags) ((__u64)(api) | ((__u64)(flags) << 16))
+#define SCOPE_CUDA_COOKIE_API(c) ((__u32)((c) & 0xffff))
+#define SCOPE_CUDA_COOKIE_FLAGS(c) ((__u16)(((c) >> 16) & 0xffff))
+
 /* How a syscall's data argument is captured; generated from bpf/syscalls_x86_64.tsv. */
 enum scope_capture {
 	SCOPE_CAPTURE_NONE = 0,

@@ -85,8 +85,10 @@ static int parse_probes(const char *s, unsigned *probes, char *err, size_t errle
 			*probes |= SCOPE_PROBE_PROCESS;
 		else if (strcmp(t, "syscalls") == 0)
 			*probes |= SCOPE_PROBE_SYSCALLS;
+		else if (strcmp(t, "cuda") == 0)
+			*probes |= SCOPE_PROBE_CUDA;
 		else
-			return fail(err, errlen, "unknown probe set '%s' (known: process, syscalls)", t);
+			return fail(err, errlen, "unknown probe set '%s' (known: process, syscalls, cuda)", t);
 	}
 	if (!*probes)
 		return fail(err, errlen, "--probes needs at least one probe set");
@@ -144,7 +146,7 @@ void scope_args_usage(FILE *f)
 	      "  --system-wide         every process but the collector\n"
 	      "\n"
 	      "What to record:\n"
-	      "  --probes LIST         process,syscalls (default: both)\n"
+	      "  --probes LIST         process, syscalls, cuda (default: process,syscalls)\n"
 	      "  --counts-only         count syscalls at entry only: no latency, no full records\n"
 	      "  --syscall-events LIST syscalls reported one by one with decoded arguments, or all,\n"
 	      "                        or none (default: " SCOPE_DEFAULT_SYSCALL_EVENTS ")\n"
@@ -317,6 +319,9 @@ int scope_args_parse(int argc, char **argv, struct scope_args *a, char *err, siz
 		return fail(err, errlen, "--stdout, --output and --endpoint are exclusive");
 	if (a->counts_only && !(a->probes & SCOPE_PROBE_SYSCALLS))
 		return fail(err, errlen, "--counts-only needs the syscalls probe set");
+	if (a->system_wide && (a->probes & SCOPE_PROBE_CUDA))
+		return fail(err, errlen, "cuda probes attach to each target process (a uprobe costs every process that "
+				"hits it): give -- COMMAND, --pid or --comm instead of --system-wide");
 	if (!a->output && !a->endpoint)
 		a->to_stdout = true;
 	return 0;

@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "cuda_apis.h"
 #include "decode_json.h"
+#include "demangle.h"
 #include "hist.h"
 #include "syscall_table.h"
 
@@ -21,6 +23,8 @@ const char *scope_event_type_name(uint16_t type)
 	case SCOPE_EV_SYSCALL_DATA: return "syscall";
 	case SCOPE_EV_SYSCALL_COUNTS: return "syscall_counts";
 	case SCOPE_EV_SYSCALL_HIST: return "syscall_hist";
+	case SCOPE_EV_CUDA_CALL: return "cuda";
+	case SCOPE_EV_CUDA_REGISTER: return "cuda_register";
 	}
 	return NULL;
 }
@@ -35,6 +39,8 @@ static size_t expected_size(uint16_t type)
 	case SCOPE_EV_SYSCALL_DATA: return sizeof(struct scope_syscall_data);
 	case SCOPE_EV_SYSCALL_COUNTS: return sizeof(struct scope_syscall_counts);
 	case SCOPE_EV_SYSCALL_HIST: return sizeof(struct scope_syscall_hist);
+	case SCOPE_EV_CUDA_CALL: return sizeof(struct scope_cuda_call);
+	case SCOPE_EV_CUDA_REGISTER: return sizeof(struct scope_cuda_register);
 	}
 	return 0;
 }
@@ -313,6 +319,121 @@ static void hist_json(struct jbuf *b, const struct scope_syscall_hist *h)
 	end_line(b);
 }
 
+static void hex_u64(struct jbuf *b, const char *key, uint64_t v)
+{
+	jb_key(b, key);
+	jb_fmt(b, "\"0x%llx\"", (unsigned long long)v);
+}
+
+static void dim3_json(struct jbuf *b, const char *key, const __u32 *v)
+{
+	jb_key(b, key);
+	jb_fmt(b, "[%u,%u,%u]", v[0], v[1], v[2]);
+}
+
+static void cuda_json(struct scope_json_decoder *d, struct jbuf *b, const struct scope_cuda_call *c)
+{
+	header(b, &c->hdr, "cuda");
+	const char *api = scope_cuda_api_name(c->api);
+	jb_key(b, "api");
+	if (api) {
+		char full[64];
+		snprintf(full, sizeof(full), "%s%s", api,
+			 (c->flags & SCOPE_CUDA_PTSZ) ? "_ptsz" : (c->flags & SCOPE_CUDA_PTDS) ? "_ptds" : "");
+		jb_str(b, full, strlen(full));
+	} else {
+		jb_fmt(b, "\"api_%u\"", c->api);
+	}
+	jb_key(b, "ret");
+	jb_i64(b, c->ret);
+	jb_key(b, "dur_ns");
+	jb_u64(b, c->dur_ns);
+	switch (c->api) {
+	case SCOPE_CUDA_MALLOC:
+	case SCOPE_CUDA_MALLOC_HOST:
+	case SCOPE_CUDA_MALLOC_MANAGED:
+	case SCOPE_CUDA_MALLOC_ASYNC:
+		jb_key(b, "bytes");
+		jb_u64(b, c->bytes);
+		hex_u64(b, "ptr", c->ptr);
+		break;
+	case SCOPE_CUDA_FREE:
+	case SCOPE_CUDA_FREE_HOST:
+	case SCOPE_CUDA_FREE_ASYNC:
+		hex_u64(b, "ptr", c->ptr);
+		break;
+	case SCOPE_CUDA_MEMCPY:
+	case SCOPE_CUDA_MEMCPY_ASYNC: {
+		jb_key(b, "bytes");
+		jb_u64(b, c->bytes);
+		hex_u64(b, "ptr", c->ptr);
+		hex_u64(b, "src", c->src);
+		jb_key(b, "kind");
+		jb_i64(b, c->kind);
+		const char *k = scope_cuda_kind_name(c->kind);
+		jb_key(b, "kind_name");
+		if (k)
+			jb_str(b, k, strlen(k));
+		else
+			jb_lit(b, "null");
+		break;
+	}
+	case SCOPE_CUDA_LAUNCH_KERNEL:
+	case SCOPE_CUDA_LAUNCH_KERNEL_EXC: {
+		hex_u64(b, "func", c->func);
+		const char *name = d->kernel_name ? d->kernel_name(d->kernel_ctx, c->hdr.pid, c->func) : NULL;
+		if (name) {
+			jb_key(b, "kernel");
+			jb_str(b, name, strlen(name));
+		}
+		dim3_json(b, "grid", c->grid);
+		dim3_json(b, "block", c->block);
+		jb_key(b, "shared_mem");
+		jb_u64(b, c->shared_mem);
+		break;
+	}
+	case SCOPE_CUDA_GRAPH_LAUNCH:
+		hex_u64(b, "graph", c->func);
+		break;
+	}
+	if (c->api == SCOPE_CUDA_MALLOC_ASYNC || c->api == SCOPE_CUDA_FREE_ASYNC || c->api == SCOPE_CUDA_MEMCPY_ASYNC ||
+	    c->api == SCOPE_CUDA_LAUNCH_KERNEL || c->api == SCOPE_CUDA_LAUNCH_KERNEL_EXC ||
+	    c->api == SCOPE_CUDA_GRAPH_LAUNCH || c->api == SCOPE_CUDA_STREAM_SYNCHRONIZE)
+		hex_u64(b, "stream", c->stream);
+	if (c->device >= 0) {
+		jb_key(b, "device");
+		jb_i64(b, c->device);
+	}
+	end_line(b);
+}
+
+static void cuda_register_json(struct jbuf *b, const struct scope_cuda_register *r)
+{
+	header(b, &r->hdr, "cuda_register");
+	jb_key(b, "kind");
+	jb_lit(b, r->kind == SCOPE_CUDA_REG_FAT_BINARY ? "\"fat_binary\""
+		  : r->kind == SCOPE_CUDA_REG_FUNCTION ? "\"function\""
+		  : r->kind == SCOPE_CUDA_REG_SYMBOL ? "\"elf_symbol\"" : "null");
+	hex_u64(b, "handle", r->handle);
+	if (r->kind != SCOPE_CUDA_REG_FAT_BINARY) {
+		size_t n = r->name_len < SCOPE_CUDA_NAME_LEN ? r->name_len : SCOPE_CUDA_NAME_LEN;
+		char name[SCOPE_CUDA_NAME_LEN + 1], demangled[1024];
+		memcpy(name, r->name, n);
+		name[n] = 0;
+		hex_u64(b, "host_fun", r->host_fun);
+		jb_key(b, "name");
+		jb_str(b, name, n);
+		scope_demangle(name, demangled, sizeof(demangled));
+		jb_key(b, "kernel");
+		jb_str(b, demangled, strlen(demangled));
+		if (r->flags & SCOPE_EXEC_FILENAME_TRUNCATED) {
+			jb_key(b, "name_truncated");
+			jb_lit(b, "true");
+		}
+	}
+	end_line(b);
+}
+
 void scope_json_flush(struct scope_json_decoder *d, struct jbuf *b)
 {
 	if (!d->has_pending)
@@ -397,6 +518,8 @@ int scope_json_decode(struct scope_json_decoder *d, const void *rec, size_t len,
 		struct scope_syscall_data scd;
 		struct scope_syscall_counts counts;
 		struct scope_syscall_hist hist;
+		struct scope_cuda_call cuda;
+		struct scope_cuda_register reg;
 	} u;
 	memcpy(&u, rec, want);
 
@@ -411,6 +534,8 @@ int scope_json_decode(struct scope_json_decoder *d, const void *rec, size_t len,
 	case SCOPE_EV_SYSCALL_DATA: syscall_json(b, &u.scd.sc, &u.scd); break;
 	case SCOPE_EV_SYSCALL_COUNTS: counts_merge(d, &u.counts, b); break;
 	case SCOPE_EV_SYSCALL_HIST: hist_json(b, &u.hist); break;
+	case SCOPE_EV_CUDA_CALL: cuda_json(d, b, &u.cuda); break;
+	case SCOPE_EV_CUDA_REGISTER: cuda_register_json(b, &u.reg); break;
 	}
 	return SCOPE_DECODE_OK;
 }

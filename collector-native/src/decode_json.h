@@ -20,6 +20,9 @@ enum scope_decode_result {
  * different record arrives or on scope_json_flush().
  */
 struct scope_json_decoder {
+	/* Names a CUDA kernel's host stub for a process, or NULL (then "kernel" is left out). */
+	const char *(*kernel_name)(void *ctx, uint32_t pid, uint64_t host_fun);
+	void *kernel_ctx;
 	int has_pending;
 	struct scope_event_header pending_hdr;
 	uint16_t pending_flags;

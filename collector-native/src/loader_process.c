@@ -18,6 +18,7 @@ int process_probes_load(struct scope_probes *p, const struct scope_args *a)
 	s->rodata->emit_events = (a->probes & SCOPE_PROBE_PROCESS) != 0;
 	s->rodata->follow_children = a->follow_children;
 	s->rodata->comm_filter = a->ncomms > 0;
+	s->rodata->stop_at_exec = (a->probes & SCOPE_PROBE_CUDA) != 0;
 	int err = bpf_map__set_max_entries(s->maps.events, a->ringbuf_mb << 20);
 	if (!err)
 		err = process_bpf__load(s);
@@ -28,6 +29,7 @@ int process_probes_load(struct scope_probes *p, const struct scope_args *a)
 	p->events_fd = bpf_map__fd(s->maps.events);
 	p->targets_fd = bpf_map__fd(s->maps.targets);
 	p->drops_fd = bpf_map__fd(s->maps.drops);
+	p->control_fd = bpf_map__fd(s->maps.control);
 	return 0;
 }
 

@@ -23,6 +23,8 @@ int syscalls_probes_load(struct scope_probes *p, const struct scope_args *a)
 		err = bpf_map__reuse_fd(s->maps.targets, p->targets_fd);
 	if (!err)
 		err = bpf_map__reuse_fd(s->maps.drops, p->drops_fd);
+	if (!err)
+		err = bpf_map__reuse_fd(s->maps.control, p->control_fd);
 	if (!err && a->counts_only) {
 		/* Entry-only counting: no exit program and no entry state to keep. */
 		bpf_program__set_autoload(s->progs.sys_exit, false);

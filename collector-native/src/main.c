@@ -1,5 +1,6 @@
 /* scope-collector: loads the probe families, sets the targets, and turns ring-buffer records into
  * JSON lines until the command ends or a signal asks it to stop. */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +15,8 @@
 #include "args.h"
 #include "command.h"
 #include "counts_flush.h"
+#include "cuda_libs.h"
+#include "cuda_names.h"
 #include "decode_json.h"
 #include "drops.h"
 #include "exit_codes.h"
@@ -56,7 +59,10 @@ struct session {
 	struct scope_framer framer;
 	struct scope_sender sender;
 	double last_batch;
+	struct scope_cuda_names *names; /* with cuda probes: kernel names by process and stub */
 };
+
+static int sink_record(struct session *s, void *data, size_t len);
 
 static uint64_t clock_ns(clockid_t c)
 {
@@ -85,9 +91,86 @@ static void send_batch(struct session *s, uint32_t flags)
 	s->last_batch = now_s();
 }
 
+static const char *kernel_name(void *ctx, uint32_t pid, uint64_t host_fun)
+{
+	return scope_cuda_names_get(ctx, pid, host_fun);
+}
+
+/*
+ * What the collector itself learns from records on their way out: kernel names from registrations
+ * (and from ELF symbols when a launch names a stub no registration did), and which processes ended,
+ * so their uprobes go. It never changes a record.
+ */
+static void observe(struct session *s, const void *data, size_t len)
+{
+	struct scope_event_header h;
+	if (!s->names || len < sizeof(h))
+		return;
+	memcpy(&h, data, sizeof(h));
+	if (h.type == SCOPE_EV_CUDA_REGISTER && len >= sizeof(struct scope_cuda_register)) {
+		const struct scope_cuda_register *r = data;
+		if (r->kind == SCOPE_CUDA_REG_FUNCTION) {
+			char name[SCOPE_CUDA_NAME_LEN + 1];
+			size_t n = r->name_len < SCOPE_CUDA_NAME_LEN ? r->name_len : SCOPE_CUDA_NAME_LEN;
+			memcpy(name, r->name, n);
+			name[n] = 0;
+			scope_cuda_names_add(s->names, h.pid, r->host_fun, name);
+		}
+	} else if (h.type == SCOPE_EV_CUDA_CALL && len >= sizeof(struct scope_cuda_call)) {
+		const struct scope_cuda_call *c = data;
+		if ((c->api == SCOPE_CUDA_LAUNCH_KERNEL || c->api == SCOPE_CUDA_LAUNCH_KERNEL_EXC) && c->func &&
+		    !scope_cuda_names_get(s->names, h.pid, c->func)) {
+			/* Registered before we attached: name it from the module's symbols, and say so on
+			 * the wire, so the silo learns the name too. */
+			struct scope_cuda_register r;
+			memset(&r, 0, sizeof(r));
+			if (scope_cuda_names_from_elf(s->names, h.pid, c->func, r.name, sizeof(r.name))) {
+				r.hdr = h;
+				r.hdr.type = SCOPE_EV_CUDA_REGISTER;
+				r.hdr.size = sizeof(r);
+				r.kind = SCOPE_CUDA_REG_SYMBOL;
+				r.host_fun = c->func;
+				r.name_len = strnlen(r.name, sizeof(r.name));
+				sink_record(s, &r, sizeof(r));
+			}
+		}
+	} else if (h.type == SCOPE_EV_PROCESS_EXIT) {
+		scope_cuda_detach(&s->probes, h.pid);
+		scope_cuda_names_forget(s->names, h.pid);
+	} else if (h.type == SCOPE_EV_PROCESS_FORK && len >= sizeof(struct scope_process_fork) && s->args.follow_children) {
+		/* A child that does not exec keeps the parent's mappings: attach to it as soon as we hear
+		 * of it (one that execs is stopped at exec instead, and misses nothing). */
+		const struct scope_process_fork *f = data;
+		if (scope_cuda_attach(&s->probes, f->child_pid, NULL, NULL) >= 0)
+			scope_cuda_names_snapshot(s->names, f->child_pid);
+	}
+}
+
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct session *s = ctx;
+	observe(s, data, len);
+	return sink_record(s, data, len);
+}
+
+/* A target stopped itself (at exec, or in ld.so after a dlopen) and waits for its uprobes. */
+static int on_control(void *ctx, void *data, size_t len)
+{
+	struct session *s = ctx;
+	struct scope_control c;
+	if (len < sizeof(c))
+		return 0;
+	memcpy(&c, data, sizeof(c));
+	int r = scope_cuda_attach(&s->probes, c.pid, NULL, NULL);
+	if (r < 0 && r != -ESRCH)
+		fprintf(stderr, "scope-collector: cannot attach CUDA probes to pid %u: %s\n", c.pid, strerror(-r));
+	scope_cuda_names_snapshot(s->names, c.pid);
+	kill(c.pid, SIGCONT);
+	return 0;
+}
+
+static int sink_record(struct session *s, void *data, size_t len)
+{
 	if (s->batching) {
 		if (!scope_framer_add(&s->framer, data, len)) {
 			send_batch(s, 0);
@@ -137,6 +220,25 @@ static void install_handlers(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* Every current target gets its CUDA uprobes (those found by pid, by comm, or as descendants). */
+static void attach_cuda_to_targets(struct session *s)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0 || pid == getpid() || !scope_targets_has(&s->targets, pid))
+			continue;
+		int r = scope_cuda_attach(&s->probes, pid, NULL, NULL);
+		if (r == 0 && s->args.npids)
+			fprintf(stderr, "scope-collector: no CUDA runtime found in pid %ld yet (a later dlopen is watched)\n", pid);
+		scope_cuda_names_snapshot(s->names, pid);
+	}
+	if (d)
+		closedir(d);
+}
+
 static int set_targets(struct session *s, struct scope_command *cmd)
 {
 	struct scope_args *a = &s->args;
@@ -151,6 +253,8 @@ static int set_targets(struct session *s, struct scope_command *cmd)
 		scope_targets_add(&s->targets, a->pids[i]);
 	if (a->follow_children && (a->npids || a->ncomms))
 		scope_targets_add_descendants(&s->targets);
+	if (a->probes & SCOPE_PROBE_CUDA)
+		attach_cuda_to_targets(s);
 	if (a->command) {
 		int err = scope_command_spawn(cmd, a->command);
 		if (err) {
@@ -158,6 +262,12 @@ static int set_targets(struct session *s, struct scope_command *cmd)
 			return SCOPE_EXIT_FAILURE;
 		}
 		scope_targets_add(&s->targets, cmd->pid);
+		if (a->probes & SCOPE_PROBE_CUDA) {
+			/* Before its first instruction: every runtime it could load, by path. */
+			char *exe = scope_which(a->command[0]);
+			scope_cuda_attach(&s->probes, cmd->pid, exe, getenv("LD_LIBRARY_PATH"));
+			free(exe);
+		}
 		scope_command_release(cmd);
 	}
 	return SCOPE_EXIT_OK;
@@ -172,8 +282,9 @@ static void flush_live_counts(struct session *s)
 static int run(struct session *s, struct scope_command *cmd)
 {
 	struct ring_buffer *rb = ring_buffer__new(s->probes.events_fd, on_record, s, NULL);
-	if (!rb) {
-		fprintf(stderr, "scope-collector: cannot open the ring buffer: %s\n", strerror(errno));
+	if (!rb || ring_buffer__add(rb, s->probes.control_fd, on_control, s)) {
+		fprintf(stderr, "scope-collector: cannot open the ring buffers: %s\n", strerror(errno));
+		ring_buffer__free(rb);
 		return SCOPE_EXIT_FAILURE;
 	}
 	int exit_code = SCOPE_EXIT_OK, forwarded = 0;
@@ -354,6 +465,15 @@ int main(int argc, char **argv)
 		rc = load_error("syscalls", e);
 		goto out;
 	}
+	if (s.args.probes & SCOPE_PROBE_CUDA) {
+		if ((e = cuda_probes_load(&s.probes, &s.args))) {
+			rc = load_error("cuda", e);
+			goto out;
+		}
+		s.names = scope_cuda_names_new();
+		s.dec->kernel_name = kernel_name;
+		s.dec->kernel_ctx = s.names;
+	}
 	if ((e = scope_targets_map(&s.targets, s.probes.targets_fd))) {
 		fprintf(stderr, "scope-collector: cannot map the target set: %s\n", strerror(-e));
 		rc = SCOPE_EXIT_FAILURE;
@@ -391,6 +511,7 @@ out:
 	else if ((e = scope_output_close(&s.out)))
 		fprintf(stderr, "scope-collector: writing the spooled events failed: %s\n", strerror(-e));
 	jb_free(&s.buf);
+	scope_cuda_names_free(s.names);
 	free(s.dec);
 	return rc;
 }

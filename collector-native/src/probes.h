@@ -2,6 +2,8 @@
  * bpf/scope_common.bpf.h, created by the process family (always loaded) and reused by the rest. */
 #ifndef SCOPE_PROBES_H
 #define SCOPE_PROBES_H
+#include <sys/types.h>
+
 #include "args.h"
 
 struct process_bpf;
@@ -10,12 +12,24 @@ struct syscalls_bpf;
 struct scope_probes {
 	struct process_bpf *process;
 	struct syscalls_bpf *syscalls;
-	int events_fd, targets_fd, drops_fd, counts_fd, hists_fd;
+	struct cuda_bpf *cuda;
+	struct scope_cuda_state *cuda_state; /* uprobes attached, per process */
+	int events_fd, targets_fd, drops_fd, control_fd, counts_fd, hists_fd;
 };
 
 /* Each returns 0 or a negative errno; messages go to stderr. */
 int process_probes_load(struct scope_probes *p, const struct scope_args *a);
 int syscalls_probes_load(struct scope_probes *p, const struct scope_args *a);
+int cuda_probes_load(struct scope_probes *p, const struct scope_args *a);
+/*
+ * Attaches the CUDA uprobes to one process: to every CUDA runtime it maps or may load (cuda_libs.h)
+ * and to its dynamic loader's _dl_debug_state, so that a later dlopen stops it for another look.
+ * Idempotent per library. exe and lib_path may be NULL (then read from /proc). Returns the number
+ * of libraries newly attached, or a negative errno (-ESRCH: the process is gone).
+ */
+int scope_cuda_attach(struct scope_probes *p, pid_t pid, const char *exe, const char *lib_path);
+/* Drops a process's uprobes (it exited). */
+void scope_cuda_detach(struct scope_probes *p, pid_t pid);
 /* Adds a command name to the in-kernel comm filter. */
 int process_probes_add_comm(struct scope_probes *p, const char *comm);
 void scope_probes_destroy(struct scope_probes *p);

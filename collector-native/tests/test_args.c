@@ -67,7 +67,10 @@ int main(void)
 	CHECK(parse(&a, err, ARGV("--pid", "0")) == -1);
 	CHECK(parse(&a, err, ARGV("--pid", "-5")) == -1);
 	CHECK(parse(&a, err, ARGV("--pid", "99999999")) == -1);
-	CHECK(parse(&a, err, ARGV("--probes", "cuda", "--pid", "1")) == -1 && strstr(err, "unknown probe set 'cuda'"));
+	CHECK(parse(&a, err, ARGV("--probes", "gpu", "--pid", "1")) == -1 && strstr(err, "unknown probe set 'gpu'"));
+	CHECK(parse(&a, err, ARGV("--probes", "cuda", "--pid", "1")) == 0 && a.probes == SCOPE_PROBE_CUDA);
+	/* uprobes are per process: never system-wide */
+	CHECK(parse(&a, err, ARGV("--probes", "cuda", "--system-wide")) == -1 && strstr(err, "each target process"));
 	CHECK(parse(&a, err, ARGV("--probes", "", "--pid", "1")) == -1);
 	CHECK(parse(&a, err, ARGV("--system-wide", "--pid", "1")) == -1 && strstr(err, "cannot be combined"));
 	CHECK(parse(&a, err, ARGV("--system-wide", "--follow-children")) == -1);

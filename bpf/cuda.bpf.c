@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * CUDA runtime calls. One entry and one return program serve every API: the attach cookie says
+ * which API (and variant) a uprobe is on. Uprobes are attached per target process, so no other
+ * process ever traps. Entry state lives in a hash keyed by thread and API until the return.
+ */
+#include "scope_common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct cuda_inflight {
+	__u64 ts;
+	__u64 a[6];
+	__u64 smem;
+	__u64 stream;
+	__u32 grid[3];
+	__u32 block[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64); /* tid << 32 | api */
+	__type(value, struct cuda_inflight);
+	__uint(max_entries, 16384);
+} cuda_inflight SEC(".maps");
+
+/* cudaLaunchConfig_t's head: what cudaLaunchKernelExC's first argument points to. */
+struct launch_config {
+	__u32 grid[3];
+	__u32 block[3];
+	__u64 smem;
+	__u64 stream;
+};
+
+static __always_inline __u64 key_of(__u32 api)
+{
+	return (bpf_get_current_pid_tgid() << 32) | api;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(cuda_enter)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 api = SCOPE_CUDA_COOKIE_API(cookie);
+	struct cuda_inflight in = {
+		.ts = bpf_ktime_get_boot_ns(),
+		.a = { PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx), PT_REGS_PARM4(ctx),
+		       PT_REGS_PARM5(ctx), ctx->r9 /* the sixth: no PT_REGS_PARM6 in libbpf 1.1 */ },
+	};
+	switch (api) {
+	case SCOPE_CUDA_LAUNCH_KERNEL: {
+		/* dim3 is 12 bytes, passed in two registers each; sharedMem and stream are on the stack. */
+		in.grid[0] = (__u32)in.a[1];
+		in.grid[1] = (__u32)(in.a[1] >> 32);
+		in.grid[2] = (__u32)in.a[2];
+		in.block[0] = (__u32)in.a[3];
+		in.block[1] = (__u32)(in.a[3] >> 32);
+		in.block[2] = (__u32)in.a[4];
+		__u64 stack[2] = {};
+		bpf_probe_read_user(stack, sizeof(stack), (void *)(PT_REGS_SP(ctx) + 8));
+		in.smem = stack[0];
+		in.stream = stack[1];
+		break;
+	}
+	case SCOPE_CUDA_LAUNCH_KERNEL_EXC: {
+		struct launch_config lc = {};
+		if (in.a[0] && bpf_probe_read_user(&lc, sizeof(lc), (void *)in.a[0]) == 0) {
+			__builtin_memcpy(in.grid, lc.grid, sizeof(in.grid));
+			__builtin_memcpy(in.block, lc.block, sizeof(in.block));
+			in.smem = lc.smem;
+			in.stream = lc.stream;
+		}
+		break;
+	}
+	}
+	__u64 key = key_of(api);
+	if (bpf_map_update_elem(&cuda_inflight, &key, &in, BPF_ANY))
+		count_drop(SCOPE_DROP_INFLIGHT_FULL);
+	return 0;
+}
+
+static __always_inline __u64 read_out_ptr(__u64 where)
+{
+	__u64 v = 0;
+	if (where)
+		bpf_probe_read_user(&v, sizeof(v), (void *)where);
+	return v;
+}
+
+static __always_inline void emit_register(struct cuda_inflight *in, __u32 api, long ret)
+{
+	struct scope_cuda_register *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drop(SCOPE_DROP_RINGBUF);
+		return;
+	}
+	fill_header(&r->hdr, SCOPE_EV_CUDA_REGISTER, sizeof(*r), bpf_get_current_task_btf(), in->ts);
+	r->flags = 0;
+	r->name_len = 0;
+	r->host_fun = 0;
+	if (api == SCOPE_CUDA_REGISTER_FAT_BINARY) {
+		r->kind = SCOPE_CUDA_REG_FAT_BINARY;
+		r->handle = ret; /* void **fatCubinHandle */
+		r->name[0] = 0;
+	} else {
+		/* __cudaRegisterFunction(void **handle, const char *hostFun, char *deviceFun, const char *deviceName, ...) */
+		r->kind = SCOPE_CUDA_REG_FUNCTION;
+		r->handle = in->a[0];
+		r->host_fun = in->a[1];
+		long n = bpf_probe_read_user_str(r->name, sizeof(r->name), (void *)in->a[3]);
+		if (n <= 1)
+			n = bpf_probe_read_user_str(r->name, sizeof(r->name), (void *)in->a[2]);
+		r->name_len = n > 0 ? n - 1 : 0;
+		if (n == sizeof(r->name))
+			r->flags = SCOPE_EXEC_FILENAME_TRUNCATED;
+	}
+	bpf_ringbuf_submit(r, 0);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(cuda_exit, long ret)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 api = SCOPE_CUDA_COOKIE_API(cookie);
+	__u64 key = key_of(api);
+	struct cuda_inflight *in = bpf_map_lookup_elem(&cuda_inflight, &key);
+	if (!in)
+		return 0; /* entered before we attached, or its entry was dropped (counted) */
+	if (api == SCOPE_CUDA_REGISTER_FAT_BINARY || api == SCOPE_CUDA_REGISTER_FUNCTION) {
+		emit_register(in, api, ret);
+		bpf_map_delete_elem(&cuda_inflight, &key);
+		return 0;
+	}
+
+	struct scope_cuda_call *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_drop(SCOPE_DROP_RINGBUF);
+		bpf_map_delete_elem(&cuda_inflight, &key);
+		return 0;
+	}
+	fill_header(&e->hdr, SCOPE_EV_CUDA_CALL, sizeof(*e), bpf_get_current_task_btf(), in->ts);
+	e->api = api;
+	e->flags = SCOPE_CUDA_COOKIE_FLAGS(cookie);
+	e->ret = (int)ret;
+	e->dur_ns = bpf_ktime_get_boot_ns() - in->ts;
+	e->ptr = e->src = e->bytes = e->stream = e->func = 0;
+	__builtin_memset(e->grid, 0, sizeof(e->grid) + sizeof(e->block));
+	e->shared_mem = 0;
+	e->kind = -1;
+	e->device = -1;
+	e->_pad0 = 0;
+	switch (api) {
+	case SCOPE_CUDA_MALLOC:          /* (void **devPtr, size_t size) */
+	case SCOPE_CUDA_MALLOC_HOST:     /* (void **ptr, size_t size) */
+	case SCOPE_CUDA_MALLOC_MANAGED:  /* (void **devPtr, size_t size, unsigned flags) */
+		e->ptr = read_out_ptr(in->a[0]);
+		e->bytes = in->a[1];
+		break;
+	case SCOPE_CUDA_MALLOC_ASYNC:    /* (void **devPtr, size_t size, cudaStream_t) */
+		e->ptr = read_out_ptr(in->a[0]);
+		e->bytes = in->a[1];
+		e->stream = in->a[2];
+		break;
+	case SCOPE_CUDA_FREE:            /* (void *devPtr) */
+	case SCOPE_CUDA_FREE_HOST:
+		e->ptr = in->a[0];
+		break;
+	case SCOPE_CUDA_FREE_ASYNC:      /* (void *devPtr, cudaStream_t) */
+		e->ptr = in->a[0];
+		e->stream = in->a[1];
+		break;
+	case SCOPE_CUDA_MEMCPY:          /* (void *dst, const void *src, size_t count, cudaMemcpyKind) */
+		e->ptr = in->a[0];
+		e->src = in->a[1];
+		e->bytes = in->a[2];
+		e->kind = (int)in->a[3];
+		break;
+	case SCOPE_CUDA_MEMCPY_ASYNC:    /* (..., cudaMemcpyKind, cudaStream_t) */
+		e->ptr = in->a[0];
+		e->src = in->a[1];
+		e->bytes = in->a[2];
+		e->kind = (int)in->a[3];
+		e->stream = in->a[4];
+		break;
+	case SCOPE_CUDA_LAUNCH_KERNEL:   /* (const void *func, dim3, dim3, void **args, size_t smem, cudaStream_t) */
+	case SCOPE_CUDA_LAUNCH_KERNEL_EXC: /* (const cudaLaunchConfig_t *, const void *func, void **args) */
+		e->func = api == SCOPE_CUDA_LAUNCH_KERNEL ? in->a[0] : in->a[1];
+		__builtin_memcpy(e->grid, in->grid, sizeof(e->grid));
+		__builtin_memcpy(e->block, in->block, sizeof(e->block));
+		e->shared_mem = in->smem;
+		e->stream = in->stream;
+		break;
+	case SCOPE_CUDA_GRAPH_LAUNCH:    /* (cudaGraphExec_t, cudaStream_t) */
+		e->func = in->a[0];
+		e->stream = in->a[1];
+		break;
+	case SCOPE_CUDA_STREAM_SYNCHRONIZE: /* (cudaStream_t) */
+		e->stream = in->a[0];
+		break;
+	}
+	bpf_ringbuf_submit(e, 0);
+	bpf_map_delete_elem(&cuda_inflight, &key);
+	return 0;
+}
+
+/* ld.so calls _dl_debug_state around every change to its list of objects (dlopen, dlclose): stop
+ * the process so the collector can attach to a CUDA runtime it has just mapped, before its
+ * constructors, and the program's, run. */
+SEC("uprobe")
+int BPF_KPROBE(dl_debug_state)
+{
+	stop_for_collector(SCOPE_CONTROL_DLOPEN);
+	return 0;
+}

@@ -1,0 +1,226 @@
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda_names.h"
+#include "demangle.h"
+#include "elf_syms.h"
+
+struct name_entry {
+	uint32_t pid;
+	uint64_t host_fun;
+	char *name; /* demangled; NULL marks an empty slot */
+};
+
+struct mapping {
+	uint32_t pid;
+	uint64_t start, end, offset;
+	char *path;
+};
+
+struct elf_cache_entry {
+	char *path;
+	struct scope_elf elf;
+	int err;
+};
+
+struct scope_cuda_names {
+	struct name_entry *slots;
+	size_t cap, used;
+	struct mapping *maps;
+	size_t nmaps, capmaps;
+	struct elf_cache_entry *elfs;
+	size_t nelfs;
+};
+
+struct scope_cuda_names *scope_cuda_names_new(void)
+{
+	struct scope_cuda_names *n = calloc(1, sizeof(*n));
+	if (n) {
+		n->cap = 1024;
+		n->slots = calloc(n->cap, sizeof(*n->slots));
+		if (!n->slots) {
+			free(n);
+			return NULL;
+		}
+	}
+	return n;
+}
+
+static size_t slot_of(uint32_t pid, uint64_t fun, size_t cap)
+{
+	uint64_t h = (fun ^ ((uint64_t)pid << 40)) * 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 32) & (cap - 1);
+}
+
+static void put(struct scope_cuda_names *n, uint32_t pid, uint64_t fun, char *name)
+{
+	for (size_t i = slot_of(pid, fun, n->cap);; i = (i + 1) & (n->cap - 1)) {
+		struct name_entry *e = &n->slots[i];
+		if (!e->name) {
+			*e = (struct name_entry){ pid, fun, name };
+			n->used++;
+			return;
+		}
+		if (e->pid == pid && e->host_fun == fun) {
+			free(e->name);
+			e->name = name;
+			return;
+		}
+	}
+}
+
+static void grow(struct scope_cuda_names *n)
+{
+	struct name_entry *old = n->slots;
+	size_t oldcap = n->cap;
+	struct name_entry *slots = calloc(oldcap * 2, sizeof(*slots));
+	if (!slots)
+		return;
+	n->slots = slots;
+	n->cap = oldcap * 2;
+	n->used = 0;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].name)
+			put(n, old[i].pid, old[i].host_fun, old[i].name);
+	free(old);
+}
+
+void scope_cuda_names_add(struct scope_cuda_names *n, uint32_t pid, uint64_t host_fun, const char *name)
+{
+	if (!n || !name || !*name)
+		return;
+	if ((n->used + 1) * 2 > n->cap)
+		grow(n);
+	char d[1024];
+	scope_demangle(name, d, sizeof(d));
+	char *copy = strdup(d);
+	if (copy)
+		put(n, pid, host_fun, copy);
+}
+
+const char *scope_cuda_names_get(const struct scope_cuda_names *n, uint32_t pid, uint64_t host_fun)
+{
+	if (!n)
+		return NULL;
+	for (size_t i = slot_of(pid, host_fun, n->cap);; i = (i + 1) & (n->cap - 1)) {
+		const struct name_entry *e = &n->slots[i];
+		if (!e->name)
+			return NULL;
+		if (e->pid == pid && e->host_fun == host_fun)
+			return e->name;
+	}
+}
+
+static void drop_maps(struct scope_cuda_names *n, uint32_t pid)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n->nmaps; i++) {
+		if (n->maps[i].pid == pid)
+			free(n->maps[i].path);
+		else
+			n->maps[k++] = n->maps[i];
+	}
+	n->nmaps = k;
+}
+
+void scope_cuda_names_snapshot(struct scope_cuda_names *n, pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return; /* gone: keep what we had */
+	drop_maps(n, pid);
+	char line[PATH_MAX + 128];
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, off;
+		char perms[8];
+		if (sscanf(line, "%llx-%llx %7s %llx", &start, &end, perms, &off) != 4 || perms[2] != 'x')
+			continue;
+		char *file = strchr(line, '/');
+		if (!file)
+			continue;
+		file[strcspn(file, "\n")] = 0;
+		if (n->nmaps == n->capmaps) {
+			size_t cap = n->capmaps ? n->capmaps * 2 : 64;
+			struct mapping *m = realloc(n->maps, cap * sizeof(*m));
+			if (!m)
+				break;
+			n->maps = m;
+			n->capmaps = cap;
+		}
+		char *p = strdup(file);
+		if (!p)
+			break;
+		n->maps[n->nmaps++] = (struct mapping){ (uint32_t)pid, start, end, off, p };
+	}
+	fclose(f);
+}
+
+static const struct scope_elf *elf_for(struct scope_cuda_names *n, const char *path)
+{
+	for (size_t i = 0; i < n->nelfs; i++)
+		if (strcmp(n->elfs[i].path, path) == 0)
+			return n->elfs[i].err ? NULL : &n->elfs[i].elf;
+	struct elf_cache_entry *e = realloc(n->elfs, (n->nelfs + 1) * sizeof(*e));
+	if (!e)
+		return NULL;
+	n->elfs = e;
+	struct elf_cache_entry *c = &n->elfs[n->nelfs++];
+	c->path = strdup(path);
+	c->err = c->path ? scope_elf_open(&c->elf, path) : -1;
+	return c->err ? NULL : &c->elf;
+}
+
+bool scope_cuda_names_from_elf(struct scope_cuda_names *n, uint32_t pid, uint64_t fun, char *out, size_t outlen)
+{
+	if (!n || !fun)
+		return false;
+	for (size_t i = 0; i < n->nmaps; i++) {
+		const struct mapping *m = &n->maps[i];
+		if (m->pid != pid || fun < m->start || fun >= m->end)
+			continue;
+		const struct scope_elf *elf = elf_for(n, m->path);
+		uint64_t vaddr;
+		if (!elf || scope_elf_offset_to_vaddr(elf, fun - m->start + m->offset, &vaddr))
+			return false;
+		const struct scope_elf_sym *s = scope_elf_at(elf, vaddr);
+		if (!s)
+			return false;
+		snprintf(out, outlen, "%s", s->name);
+		scope_cuda_names_add(n, pid, fun, s->name);
+		return true;
+	}
+	return false;
+}
+
+void scope_cuda_names_forget(struct scope_cuda_names *n, uint32_t pid)
+{
+	if (!n)
+		return;
+	drop_maps(n, pid);
+	/* Names stay: records of the process may still be waiting to be decoded. Pids are reused
+	 * only after a long while, and a new registration replaces an old name. */
+}
+
+void scope_cuda_names_free(struct scope_cuda_names *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->cap; i++)
+		free(n->slots[i].name);
+	free(n->slots);
+	drop_maps(n, (uint32_t)-1);
+	for (size_t i = 0; i < n->nmaps; i++)
+		free(n->maps[i].path);
+	free(n->maps);
+	for (size_t i = 0; i < n->nelfs; i++) {
+		free(n->elfs[i].path);
+		if (!n->elfs[i].err)
+			scope_elf_free(&n->elfs[i].elf);
+	}
+	free(n->elfs);
+	free(n);
+}

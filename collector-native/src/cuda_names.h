@@ -1,0 +1,25 @@
+/* Kernel names: which host stub (the `func` a launch passes) names which device function, per
+ * process. Filled from registrations; when a process registered before we attached, from the ELF
+ * symbols of the module that holds the stub. */
+#ifndef SCOPE_CUDA_NAMES_H
+#define SCOPE_CUDA_NAMES_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct scope_cuda_names;
+
+struct scope_cuda_names *scope_cuda_names_new(void);
+void scope_cuda_names_free(struct scope_cuda_names *n);
+/* Records a (mangled) name for a stub; kept demangled. */
+void scope_cuda_names_add(struct scope_cuda_names *n, uint32_t pid, uint64_t host_fun, const char *name);
+/* The demangled name, or NULL. */
+const char *scope_cuda_names_get(const struct scope_cuda_names *n, uint32_t pid, uint64_t host_fun);
+/* Remembers where the process's executable files are mapped, for the ELF fallback. */
+void scope_cuda_names_snapshot(struct scope_cuda_names *n, pid_t pid);
+/* Finds the stub among the process's ELF symbols (using the last snapshot); on success records the
+ * name, copies the mangled symbol to out, and returns true. */
+bool scope_cuda_names_from_elf(struct scope_cuda_names *n, uint32_t pid, uint64_t host_fun, char *out, size_t outlen);
+void scope_cuda_names_forget(struct scope_cuda_names *n, uint32_t pid);
+#endif

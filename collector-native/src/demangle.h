@@ -1,0 +1,8 @@
+/* C++ names as people read them. */
+#ifndef SCOPE_DEMANGLE_H
+#define SCOPE_DEMANGLE_H
+#include <stddef.h>
+
+/* Writes the demangled form of name into out (or name itself when it is not a mangled C++ name). */
+void scope_demangle(const char *name, char *out, size_t outlen);
+#endif

@@ -32,6 +32,31 @@ struct launch_config {
 	__u64 stream;
 };
 
+const volatile bool follow_children = false;
+
+/* Linux 6.13+; the collector loads stop_child_at_fork only where the kernel has it. */
+extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type, __u64 value) __ksym;
+
+/* A child that does not exec keeps its parent's CUDA runtime mapped, but not the parent's uprobes
+ * (they are per process): stop it before its first instruction until it has its own. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(stop_child_at_fork, struct task_struct *parent, struct task_struct *child)
+{
+	if (!follow_children || child->pid != child->tgid || !is_target(parent->tgid))
+		return 0;
+	struct scope_control *c = bpf_ringbuf_reserve(&control, sizeof(*c), 0);
+	if (!c) {
+		count_drop(SCOPE_DROP_RINGBUF);
+		return 0;
+	}
+	c->pid = child->tgid;
+	c->reason = SCOPE_CONTROL_FORK;
+	c->ts_ns = bpf_ktime_get_boot_ns();
+	bpf_ringbuf_submit(c, 0);
+	bpf_send_signal_task(child, SCOPE_SIGSTOP, PIDTYPE_TGID, 0);
+	return 0;
+}
+
 static __always_inline __u64 key_of(__u32 api)
 {
 	return (bpf_get_current_pid_tgid() << 32) | api;
@@ -98,6 +123,7 @@ static __always_inline void emit_register(struct cuda_inflight *in, __u32 api, l
 	r->flags = 0;
 	r->name_len = 0;
 	r->host_fun = 0;
+	r->kernel[0] = 0; /* the collector demangles */
 	if (api == SCOPE_CUDA_REGISTER_FAT_BINARY) {
 		r->kind = SCOPE_CUDA_REG_FAT_BINARY;
 		r->handle = ret; /* void **fatCubinHandle */

@@ -243,8 +243,10 @@ struct scope_cuda_call {
 #define SCOPE_CUDA_NAME_LEN 256
 
 /*
- * 328 bytes: a module or kernel registration. For a function, host_fun is the stub a launch passes
- * as `func`, and name the device function's (mangled) name: how kernels get their names.
+ * 584 bytes: a module or kernel registration. For a function, host_fun is the stub a launch passes
+ * as `func`, name the device function's name as registered (mangled), and kernel the same name
+ * demangled: the kernel side leaves it empty and the collector, which has a demangler, fills it in
+ * before the record leaves, so no reader needs one.
  */
 struct scope_cuda_register {
 	struct scope_event_header hdr;
@@ -254,6 +256,7 @@ struct scope_cuda_register {
 	__u64 handle;     /* the fat binary handle */
 	__u64 host_fun;
 	char name[SCOPE_CUDA_NAME_LEN];
+	char kernel[SCOPE_CUDA_NAME_LEN]; /* NUL-terminated */
 };
 
 /*
@@ -304,7 +307,7 @@ SCOPE_ASSERT_SIZE(scope_syscall_count, 32);
 SCOPE_ASSERT_SIZE(scope_syscall_counts, 1080);
 SCOPE_ASSERT_SIZE(scope_syscall_hist, 440);
 SCOPE_ASSERT_SIZE(scope_cuda_call, 144);
-SCOPE_ASSERT_SIZE(scope_cuda_register, 328);
+SCOPE_ASSERT_SIZE(scope_cuda_register, 584);
 SCOPE_ASSERT_SIZE(scope_batch_header, 256);
 
 #endif /* SCOPE_EVENTS_H */

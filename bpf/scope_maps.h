@@ -50,6 +50,7 @@ static inline __u64 scope_hist_key(__u32 tgid, __u32 nr)
 enum scope_control_reason {
 	SCOPE_CONTROL_EXEC = 1,   /* a target exec'd a new image */
 	SCOPE_CONTROL_DLOPEN = 2, /* a target's dynamic loader changed its list of objects */
+	SCOPE_CONTROL_FORK = 3,   /* a target forked: pid is the child's, stopped before it runs */
 };
 
 struct scope_control {

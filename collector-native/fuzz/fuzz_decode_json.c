@@ -16,7 +16,7 @@
  *
  * Properties checked after every call:
  *  - the result agrees with the header: SHORT below a header or below the size, UNKNOWN_TYPE for a
- *    type outside 1..7, BAD_SIZE when size is not the type's fixed size, OK otherwise;
+ *    type outside 1..9, BAD_SIZE when size is not the type's fixed size, OK otherwise;
  *  - a rejected record writes nothing and leaves any pending counts alone;
  *  - an accepted one appends only complete lines: exactly one of its own type (after the line of
  *    pending counts it ends, if any), except a counts record, which adds to the pending line
@@ -67,6 +67,8 @@ static size_t fixed_size(uint16_t type)
 	case SCOPE_EV_SYSCALL_DATA: return 384;
 	case SCOPE_EV_SYSCALL_COUNTS: return 1080;
 	case SCOPE_EV_SYSCALL_HIST: return 440;
+	case SCOPE_EV_CUDA_CALL: return 144;
+	case SCOPE_EV_CUDA_REGISTER: return 584;
 	}
 	return 0;
 }
@@ -75,7 +77,8 @@ static size_t fixed_size(uint16_t type)
 static const char *type_name(uint16_t type)
 {
 	static const char *const names[] = { NULL, "process_exec", "process_fork", "process_exit", "syscall",
-					     "syscall", "syscall_counts", "syscall_hist" };
+					     "syscall", "syscall_counts", "syscall_hist",
+					     "cuda", "cuda_register" };
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
 }
 

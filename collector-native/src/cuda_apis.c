@@ -30,6 +30,8 @@ const struct scope_cuda_symbol scope_cuda_symbols[] = {
 	{ "__cudaRegisterFunction", SCOPE_CUDA_REGISTER_FUNCTION, 0, false },
 };
 const unsigned scope_cuda_symbols_len = sizeof(scope_cuda_symbols) / sizeof(scope_cuda_symbols[0]);
+_Static_assert(sizeof(scope_cuda_symbols) / sizeof(scope_cuda_symbols[0]) <= SCOPE_CUDA_SYMBOLS_MAX,
+	       "raise SCOPE_CUDA_SYMBOLS_MAX");
 
 static const char *const api_names[SCOPE_CUDA_API_MAX] = {
 	[SCOPE_CUDA_MALLOC] = "cudaMalloc",

@@ -13,6 +13,7 @@ struct scope_cuda_symbol {
 
 extern const struct scope_cuda_symbol scope_cuda_symbols[];
 extern const unsigned scope_cuda_symbols_len;
+#define SCOPE_CUDA_SYMBOLS_MAX 64 /* bound on scope_cuda_symbols_len, for arrays sized per symbol */
 
 const char *scope_cuda_api_name(unsigned api);   /* "cudaMalloc"; NULL if unknown */
 const char *scope_cuda_kind_name(int kind);      /* "H2D"; NULL if not a cudaMemcpyKind */

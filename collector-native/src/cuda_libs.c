@@ -179,13 +179,14 @@ static void scan_maps(struct scope_lib_set *out, pid_t pid, char **interp)
 	fclose(f);
 }
 
-int scope_cuda_candidates(pid_t pid, const char *exe, const char *lib_path, struct scope_lib_set *out,
-			  char **interp)
+int scope_cuda_candidates(pid_t pid, const char *exe, bool may_load, const char *lib_path,
+			  struct scope_lib_set *out, char **interp)
 {
 	*interp = NULL;
 	if (pid > 0)
 		scan_maps(out, pid, interp);
-	scan_path_list(out, lib_path, NULL);
+	if (may_load)
+		scan_path_list(out, lib_path, NULL);
 	if (exe) {
 		char dir[PATH_MAX];
 		snprintf(dir, sizeof(dir), "%s", exe);
@@ -204,6 +205,8 @@ int scope_cuda_candidates(pid_t pid, const char *exe, const char *lib_path, stru
 				}
 				scope_elf_free(&e);
 			}
+			if (!may_load)
+				return 0;
 			/* bundled copies next to the program (Ollama ships its own) */
 			scan_dir(out, dir);
 			char sub[PATH_MAX + 16];
@@ -214,43 +217,9 @@ int scope_cuda_candidates(pid_t pid, const char *exe, const char *lib_path, stru
 			}
 		}
 	}
-	scan_ld_cache(out);
+	if (may_load)
+		scan_ld_cache(out);
 	return 0;
-}
-
-char *scope_proc_getenv(pid_t pid, const char *name)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap + 1);
-	ssize_t r;
-	while (buf && (r = read(fd, buf + len, cap - len)) > 0) {
-		len += r;
-		if (len == cap) {
-			char *nb = cap < (1 << 24) ? realloc(buf, 2 * cap + 1) : NULL;
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	close(fd);
-	if (!buf)
-		return NULL;
-	buf[len] = 0;
-	size_t nlen = strlen(name);
-	char *value = NULL;
-	for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
-		if (strncmp(buf + i, name, nlen) == 0 && buf[i + nlen] == '=') {
-			value = strdup(buf + i + nlen + 1);
-			break;
-		}
-	free(buf);
-	return value;
 }
 
 char *scope_which(const char *cmd)

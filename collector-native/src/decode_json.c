@@ -7,7 +7,6 @@
 
 #include "cuda_apis.h"
 #include "decode_json.h"
-#include "demangle.h"
 #include "hist.h"
 #include "syscall_table.h"
 
@@ -417,15 +416,13 @@ static void cuda_register_json(struct jbuf *b, const struct scope_cuda_register 
 	hex_u64(b, "handle", r->handle);
 	if (r->kind != SCOPE_CUDA_REG_FAT_BINARY) {
 		size_t n = r->name_len < SCOPE_CUDA_NAME_LEN ? r->name_len : SCOPE_CUDA_NAME_LEN;
-		char name[SCOPE_CUDA_NAME_LEN + 1], demangled[1024];
-		memcpy(name, r->name, n);
-		name[n] = 0;
 		hex_u64(b, "host_fun", r->host_fun);
 		jb_key(b, "name");
-		jb_str(b, name, n);
-		scope_demangle(name, demangled, sizeof(demangled));
-		jb_key(b, "kernel");
-		jb_str(b, demangled, strlen(demangled));
+		jb_str(b, r->name, n);
+		if (r->kernel[0]) {
+			jb_key(b, "kernel");
+			jb_str(b, r->kernel, sizeof(r->kernel));
+		}
 		if (r->flags & SCOPE_EXEC_FILENAME_TRUNCATED) {
 			jb_key(b, "name_truncated");
 			jb_lit(b, "true");

@@ -10,8 +10,11 @@
 #include "cuda_apis.h"
 #include "cuda_libs.h"
 #include "elf_syms.h"
+#include "kernel_features.h"
+#include "link_closer.h"
 #include "probes.h"
 #include "scope_maps.h"
+#include "uprobe_multi.h"
 
 struct attached_lib {
 	dev_t dev;
@@ -24,6 +27,8 @@ struct cuda_pid {
 	size_t nlibs;
 	struct bpf_link **links;
 	size_t nlinks, caplinks;
+	int *fds; /* uprobe_multi links */
+	size_t nfds;
 	bool interp_done;
 };
 
@@ -32,6 +37,10 @@ struct scope_cuda_state {
 	size_t npids;
 	char **warned; /* libraries already warned about */
 	size_t nwarned;
+	int multi_type; /* BPF_TRACE_UPROBE_MULTI, or -1: one link per function */
+	bool stop_at_fork; /* stop_child_at_fork is loaded */
+	struct bpf_link *fork_link;
+	struct scope_link_closer *closer;
 };
 
 int cuda_probes_load(struct scope_probes *p, const struct scope_args *a)
@@ -50,12 +59,31 @@ int cuda_probes_load(struct scope_probes *p, const struct scope_args *a)
 		err = bpf_map__reuse_fd(s->maps.drops, p->drops_fd);
 	if (!err)
 		err = bpf_map__reuse_fd(s->maps.control, p->control_fd);
+	s->rodata->follow_children = a->follow_children;
+	/* Without the kfunc, a forked child is attached when its fork event is read instead. */
+	bool stop_at_fork = scope_kernel_has_func(a->btf_path, "bpf_send_signal_task");
+	bpf_program__set_autoload(s->progs.stop_child_at_fork, stop_at_fork);
+	int multi = scope_kernel_uprobe_multi_type(a->btf_path);
+	if (!err && multi >= 0) {
+		bpf_program__set_expected_attach_type(s->progs.cuda_enter, (enum bpf_attach_type)multi);
+		bpf_program__set_expected_attach_type(s->progs.cuda_exit, (enum bpf_attach_type)multi);
+	}
 	if (!err)
 		err = cuda_bpf__load(s);
 	if (err)
 		return err;
 	p->cuda_state = calloc(1, sizeof(*p->cuda_state));
-	return p->cuda_state ? 0 : -ENOMEM;
+	if (!p->cuda_state)
+		return -ENOMEM;
+	p->cuda_state->multi_type = multi;
+	p->cuda_state->stop_at_fork = stop_at_fork;
+	if (stop_at_fork) {
+		p->cuda_state->fork_link = bpf_program__attach(s->progs.stop_child_at_fork);
+		if (!p->cuda_state->fork_link)
+			return -errno;
+	}
+	p->cuda_state->closer = scope_link_closer_start();
+	return 0;
 }
 
 static struct cuda_pid *pid_state(struct scope_cuda_state *st, pid_t pid, bool create)
@@ -104,6 +132,34 @@ static bool warned_before(struct scope_cuda_state *st, const char *path)
 	return false;
 }
 
+static int keep_fd(struct cuda_pid *c, int fd)
+{
+	int *nf = realloc(c->fds, (c->nfds + 1) * sizeof(*nf));
+	if (!nf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->fds = nf;
+	c->fds[c->nfds++] = fd;
+	return 0;
+}
+
+static int attach_multi(struct scope_probes *p, struct cuda_pid *c, const char *path, const uint64_t *offsets,
+			const uint64_t *cookies, unsigned n)
+{
+	int type = p->cuda_state->multi_type;
+	int in = scope_uprobe_multi_attach(bpf_program__fd(p->cuda->progs.cuda_enter), type, path, c->pid, offsets,
+					   cookies, n, false);
+	if (in < 0)
+		return in;
+	int err = keep_fd(c, in);
+	if (err)
+		return err;
+	int out = scope_uprobe_multi_attach(bpf_program__fd(p->cuda->progs.cuda_exit), type, path, c->pid, offsets,
+					    cookies, n, true);
+	return out < 0 ? out : keep_fd(c, out);
+}
+
 /* Attaches entry and return probes for every probed function the library has. */
 static int attach_library(struct scope_probes *p, struct cuda_pid *c, const char *path)
 {
@@ -115,7 +171,8 @@ static int attach_library(struct scope_probes *p, struct cuda_pid *c, const char
 		return err;
 	}
 	char missing[1024] = "";
-	int attached = 0;
+	uint64_t offsets[SCOPE_CUDA_SYMBOLS_MAX], cookies[SCOPE_CUDA_SYMBOLS_MAX];
+	unsigned attached = 0;
 	for (unsigned i = 0; i < scope_cuda_symbols_len; i++) {
 		const struct scope_cuda_symbol *sym = &scope_cuda_symbols[i];
 		const struct scope_elf_sym *s = scope_elf_find(&elf, sym->symbol);
@@ -124,21 +181,22 @@ static int attach_library(struct scope_probes *p, struct cuda_pid *c, const char
 				strcat(strcat(missing, *missing ? ", " : ""), sym->symbol);
 			continue;
 		}
-		LIBBPF_OPTS(bpf_uprobe_opts, in, .bpf_cookie = SCOPE_CUDA_COOKIE(sym->api, sym->flags));
-		LIBBPF_OPTS(bpf_uprobe_opts, out, .bpf_cookie = SCOPE_CUDA_COOKIE(sym->api, sym->flags), .retprobe = true);
-		struct bpf_link *l1 = bpf_program__attach_uprobe_opts(p->cuda->progs.cuda_enter, c->pid, path, s->offset, &in);
-		if (!l1) {
-			err = -errno;
+		offsets[attached] = s->offset;
+		cookies[attached++] = SCOPE_CUDA_COOKIE(sym->api, sym->flags);
+	}
+	if (attached && p->cuda_state->multi_type >= 0)
+		err = attach_multi(p, c, path, offsets, cookies, attached);
+	for (unsigned i = 0; i < attached && p->cuda_state->multi_type < 0 && !err; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, in, .bpf_cookie = cookies[i]);
+		LIBBPF_OPTS(bpf_uprobe_opts, out, .bpf_cookie = cookies[i], .retprobe = true);
+		struct bpf_link *l1 = bpf_program__attach_uprobe_opts(p->cuda->progs.cuda_enter, c->pid, path, offsets[i], &in);
+		if (!l1 || !keep_link(c, l1)) {
+			err = l1 ? -ENOMEM : -errno;
 			break;
 		}
-		keep_link(c, l1);
-		struct bpf_link *l2 = bpf_program__attach_uprobe_opts(p->cuda->progs.cuda_exit, c->pid, path, s->offset, &out);
-		if (!l2) {
-			err = -errno;
-			break;
-		}
-		keep_link(c, l2);
-		attached++;
+		struct bpf_link *l2 = bpf_program__attach_uprobe_opts(p->cuda->progs.cuda_exit, c->pid, path, offsets[i], &out);
+		if (!l2 || !keep_link(c, l2))
+			err = l2 ? -ENOMEM : -errno;
 	}
 	if (!err && attached == 0 && !warned_before(p->cuda_state, path))
 		fprintf(stderr, "scope-collector: %s has none of the CUDA runtime functions SCOPE probes; not traced\n", path);
@@ -162,16 +220,33 @@ static void attach_interp(struct scope_probes *p, struct cuda_pid *c, const char
 	scope_elf_free(&elf);
 }
 
+/* Not gone and not a zombie: a killed target that its parent has not reaped yet has no memory
+ * left to probe. */
+static bool alive(pid_t pid)
+{
+	char path[64], stat[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = 0;
+	const char *paren = strrchr(stat, ')');
+	return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
+
 int scope_cuda_attach(struct scope_probes *p, pid_t pid, const char *exe, const char *lib_path)
 {
 	if (!p->cuda || !p->cuda_state)
 		return 0;
-	if (kill(pid, 0) && errno == ESRCH)
+	if (!alive(pid))
 		return -ESRCH;
 	struct cuda_pid *c = pid_state(p->cuda_state, pid, true);
 	if (!c)
 		return -ENOMEM;
 	char exe_buf[4096];
+	bool may_load = exe != NULL;
 	if (!exe) {
 		char link[64];
 		snprintf(link, sizeof(link), "/proc/%d/exe", pid);
@@ -181,10 +256,9 @@ int scope_cuda_attach(struct scope_probes *p, pid_t pid, const char *exe, const 
 			exe = exe_buf;
 		}
 	}
-	char *env_path = lib_path ? NULL : scope_proc_getenv(pid, "LD_LIBRARY_PATH");
 	struct scope_lib_set libs = { 0 };
 	char *interp = NULL;
-	scope_cuda_candidates(pid, exe, lib_path ? lib_path : env_path, &libs, &interp);
+	scope_cuda_candidates(pid, exe, may_load, lib_path, &libs, &interp);
 	attach_interp(p, c, interp);
 
 	int added = 0, err = 0;
@@ -195,7 +269,7 @@ int scope_cuda_attach(struct scope_probes *p, pid_t pid, const char *exe, const 
 		if (seen)
 			continue;
 		err = attach_library(p, c, libs.paths[i]);
-		if (err == -ESRCH || (err && kill(pid, 0) && errno == ESRCH)) {
+		if (err == -ESRCH || (err && !alive(pid))) {
 			err = -ESRCH;
 			break;
 		}
@@ -208,10 +282,16 @@ int scope_cuda_attach(struct scope_probes *p, pid_t pid, const char *exe, const 
 			added++;
 		err = 0;
 	}
-	free(env_path);
 	free(interp);
 	scope_lib_set_free(&libs);
+	if (err == -ESRCH) /* its exit may already have been handled: nothing else would detach it */
+		scope_cuda_detach(p, pid);
 	return err ? err : added;
+}
+
+bool scope_cuda_stops_at_fork(const struct scope_probes *p)
+{
+	return p->cuda_state && p->cuda_state->stop_at_fork;
 }
 
 void scope_cuda_detach(struct scope_probes *p, pid_t pid)
@@ -224,8 +304,11 @@ void scope_cuda_detach(struct scope_probes *p, pid_t pid)
 			continue;
 		struct cuda_pid *c = &st->pids[i];
 		for (size_t k = 0; k < c->nlinks; k++)
-			bpf_link__destroy(c->links[k]);
+			scope_link_closer_push_link(st->closer, c->links[k]);
+		for (size_t k = 0; k < c->nfds; k++)
+			scope_link_closer_push_fd(st->closer, c->fds[k]);
 		free(c->links);
+		free(c->fds);
 		free(c->libs);
 		st->pids[i] = st->pids[--st->npids];
 		return;
@@ -238,6 +321,8 @@ void scope_cuda_destroy(struct scope_probes *p)
 	if (st) {
 		while (st->npids)
 			scope_cuda_detach(p, st->pids[0].pid);
+		scope_link_closer_stop(st->closer);
+		bpf_link__destroy(st->fork_link);
 		for (size_t i = 0; i < st->nwarned; i++)
 			free(st->warned[i]);
 		free(st->warned);

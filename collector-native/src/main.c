@@ -15,8 +15,10 @@
 #include "args.h"
 #include "command.h"
 #include "counts_flush.h"
+#include "cuda_apis.h"
 #include "cuda_libs.h"
 #include "cuda_names.h"
+#include "demangle.h"
 #include "decode_json.h"
 #include "drops.h"
 #include "exit_codes.h"
@@ -96,25 +98,34 @@ static const char *kernel_name(void *ctx, uint32_t pid, uint64_t host_fun)
 	return scope_cuda_names_get(ctx, pid, host_fun);
 }
 
+/* Fills a registration's demangled name, which the kernel side leaves empty. */
+static void complete_register(struct session *s, struct scope_cuda_register *r)
+{
+	char name[SCOPE_CUDA_NAME_LEN + 1];
+	size_t n = r->name_len < SCOPE_CUDA_NAME_LEN ? r->name_len : SCOPE_CUDA_NAME_LEN;
+	memcpy(name, r->name, n);
+	name[n] = 0;
+	scope_demangle(name, r->kernel, sizeof(r->kernel));
+	scope_cuda_names_add(s->names, r->hdr.pid, r->host_fun, name);
+}
+
 /*
  * What the collector itself learns from records on their way out: kernel names from registrations
  * (and from ELF symbols when a launch names a stub no registration did), and which processes ended,
- * so their uprobes go. It never changes a record.
+ * so their uprobes go. Only a registration is changed: its demangled name is filled in, in *copy,
+ * which then replaces the record (returns true).
  */
-static void observe(struct session *s, const void *data, size_t len)
+static bool observe(struct session *s, const void *data, size_t len, struct scope_cuda_register *copy)
 {
 	struct scope_event_header h;
 	if (!s->names || len < sizeof(h))
-		return;
+		return false;
 	memcpy(&h, data, sizeof(h));
 	if (h.type == SCOPE_EV_CUDA_REGISTER && len >= sizeof(struct scope_cuda_register)) {
-		const struct scope_cuda_register *r = data;
-		if (r->kind == SCOPE_CUDA_REG_FUNCTION) {
-			char name[SCOPE_CUDA_NAME_LEN + 1];
-			size_t n = r->name_len < SCOPE_CUDA_NAME_LEN ? r->name_len : SCOPE_CUDA_NAME_LEN;
-			memcpy(name, r->name, n);
-			name[n] = 0;
-			scope_cuda_names_add(s->names, h.pid, r->host_fun, name);
+		memcpy(copy, data, sizeof(*copy));
+		if (copy->kind == SCOPE_CUDA_REG_FUNCTION) {
+			complete_register(s, copy);
+			return true;
 		}
 	} else if (h.type == SCOPE_EV_CUDA_CALL && len >= sizeof(struct scope_cuda_call)) {
 		const struct scope_cuda_call *c = data;
@@ -131,25 +142,30 @@ static void observe(struct session *s, const void *data, size_t len)
 				r.kind = SCOPE_CUDA_REG_SYMBOL;
 				r.host_fun = c->func;
 				r.name_len = strnlen(r.name, sizeof(r.name));
+				complete_register(s, &r);
 				sink_record(s, &r, sizeof(r));
 			}
 		}
 	} else if (h.type == SCOPE_EV_PROCESS_EXIT) {
 		scope_cuda_detach(&s->probes, h.pid);
 		scope_cuda_names_forget(s->names, h.pid);
-	} else if (h.type == SCOPE_EV_PROCESS_FORK && len >= sizeof(struct scope_process_fork) && s->args.follow_children) {
-		/* A child that does not exec keeps the parent's mappings: attach to it as soon as we hear
-		 * of it (one that execs is stopped at exec instead, and misses nothing). */
+	} else if (h.type == SCOPE_EV_PROCESS_FORK && len >= sizeof(struct scope_process_fork) && s->args.follow_children &&
+		   !scope_cuda_stops_at_fork(&s->probes)) {
+		/* Kernels before 6.13 cannot stop the child at fork: attach to it as soon as we hear of it,
+		 * and it may run some calls untraced before (unless it execs: then it stops at exec). */
 		const struct scope_process_fork *f = data;
 		if (scope_cuda_attach(&s->probes, f->child_pid, NULL, NULL) >= 0)
 			scope_cuda_names_snapshot(s->names, f->child_pid);
 	}
+	return false;
 }
 
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct session *s = ctx;
-	observe(s, data, len);
+	struct scope_cuda_register copy;
+	if (observe(s, data, len, &copy))
+		return sink_record(s, &copy, sizeof(copy));
 	return sink_record(s, data, len);
 }
 
@@ -162,7 +178,9 @@ static int on_control(void *ctx, void *data, size_t len)
 		return 0;
 	memcpy(&c, data, sizeof(c));
 	int r = scope_cuda_attach(&s->probes, c.pid, NULL, NULL);
-	if (r < 0 && r != -ESRCH)
+	if (r == -ESRCH)
+		fprintf(stderr, "scope-collector: pid %u exited while its CUDA probes were being attached\n", c.pid);
+	else if (r < 0)
 		fprintf(stderr, "scope-collector: cannot attach CUDA probes to pid %u: %s\n", c.pid, strerror(-r));
 	scope_cuda_names_snapshot(s->names, c.pid);
 	kill(c.pid, SIGCONT);
@@ -220,6 +238,21 @@ static void install_handlers(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+static bool maps_cuda_runtime(long pid)
+{
+	char path[64], line[4096];
+	snprintf(path, sizeof(path), "/proc/%ld/maps", pid);
+	FILE *f = fopen(path, "re");
+	bool found = false;
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		char *slash = strrchr(line, '/');
+		found = slash && scope_cuda_is_runtime_name(slash + 1);
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
 /* Every current target gets its CUDA uprobes (those found by pid, by comm, or as descendants). */
 static void attach_cuda_to_targets(struct session *s)
 {
@@ -231,8 +264,13 @@ static void attach_cuda_to_targets(struct session *s)
 		if (*end || pid <= 0 || pid == getpid() || !scope_targets_has(&s->targets, pid))
 			continue;
 		int r = scope_cuda_attach(&s->probes, pid, NULL, NULL);
-		if (r == 0 && s->args.npids)
-			fprintf(stderr, "scope-collector: no CUDA runtime found in pid %ld yet (a later dlopen is watched)\n", pid);
+		if (r == -ESRCH)
+			fprintf(stderr, "scope-collector: pid %ld exited while its CUDA probes were being attached\n", pid);
+		else if (r < 0)
+			fprintf(stderr, "scope-collector: cannot attach CUDA probes to pid %ld: %s\n", pid, strerror(-r));
+		else if (!maps_cuda_runtime(pid))
+			fprintf(stderr, "scope-collector: pid %ld has no CUDA runtime loaded; its calls are traced if it "
+					"loads one later\n", pid);
 		scope_cuda_names_snapshot(s->names, pid);
 	}
 	if (d)

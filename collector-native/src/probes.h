@@ -22,12 +22,15 @@ int process_probes_load(struct scope_probes *p, const struct scope_args *a);
 int syscalls_probes_load(struct scope_probes *p, const struct scope_args *a);
 int cuda_probes_load(struct scope_probes *p, const struct scope_args *a);
 /*
- * Attaches the CUDA uprobes to one process: to every CUDA runtime it maps or may load (cuda_libs.h)
- * and to its dynamic loader's _dl_debug_state, so that a later dlopen stops it for another look.
- * Idempotent per library. exe and lib_path may be NULL (then read from /proc). Returns the number
- * of libraries newly attached, or a negative errno (-ESRCH: the process is gone).
+ * Attaches the CUDA uprobes to one process: to every CUDA runtime it maps (with exe: a command
+ * SCOPE starts, also every one it may load from lib_path, its RPATH/RUNPATH and the ld.so cache;
+ * cuda_libs.h) and to its dynamic loader's _dl_debug_state, so that a dlopen, and ld.so loading
+ * the program's own libraries, stops it for another look. Idempotent per library. Returns the
+ * number of libraries newly attached, or a negative errno (-ESRCH: the process is gone).
  */
 int scope_cuda_attach(struct scope_probes *p, pid_t pid, const char *exe, const char *lib_path);
+/* Whether a target's forked child is stopped in the kernel until attached (a control record). */
+bool scope_cuda_stops_at_fork(const struct scope_probes *p);
 /* Drops a process's uprobes (it exited). */
 void scope_cuda_detach(struct scope_probes *p, pid_t pid);
 /* Adds a command name to the in-kernel comm filter. */

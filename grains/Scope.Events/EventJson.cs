@@ -56,7 +56,97 @@ public static class EventJson
             case RecordType.SyscallHist:
                 WriteHist(writer, record.As<SyscallHist>());
                 break;
+            case RecordType.CudaCall:
+                WriteCuda(writer, record.As<CudaCall>());
+                break;
+            case RecordType.CudaRegister:
+                WriteCudaRegister(writer, record.As<CudaRegister>());
+                break;
         }
+    }
+
+    private static void WriteHexProperty(Utf8JsonWriter w, ReadOnlySpan<byte> name, ulong v)
+    {
+        Span<byte> text = stackalloc byte[2 + 16];
+        "0x"u8.CopyTo(text);
+        v.TryFormat(text[2..], out int n, "x", CultureInfo.InvariantCulture);
+        w.WriteString(name, text[..(2 + n)]);
+    }
+
+    private static void WriteDim3(Utf8JsonWriter w, ReadOnlySpan<byte> name, in Dim3 d)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in d.AsSpan())
+            w.WriteNumberValue(v);
+        w.WriteEndArray();
+    }
+
+    // The same keys, in the same order, as collector-native/src/decode_json.c's cuda_json.
+    private static void WriteCuda(Utf8JsonWriter w, in CudaCall c)
+    {
+        WriteHeader(w, c.Hdr, "cuda"u8);
+        w.WriteString("api"u8, CudaNames.ApiWithVariant(c.Api, c.Flags));
+        w.WriteNumber("ret"u8, c.Ret);
+        w.WriteNumber("dur_ns"u8, c.DurNs);
+        var api = (CudaApi)c.Api;
+        switch (api)
+        {
+            case CudaApi.Malloc or CudaApi.MallocHost or CudaApi.MallocManaged or CudaApi.MallocAsync:
+                w.WriteNumber("bytes"u8, c.Bytes);
+                WriteHexProperty(w, "ptr"u8, c.Address);
+                break;
+            case CudaApi.Free or CudaApi.FreeHost or CudaApi.FreeAsync:
+                WriteHexProperty(w, "ptr"u8, c.Address);
+                break;
+            case CudaApi.Memcpy or CudaApi.MemcpyAsync:
+                w.WriteNumber("bytes"u8, c.Bytes);
+                WriteHexProperty(w, "ptr"u8, c.Address);
+                WriteHexProperty(w, "src"u8, c.Src);
+                w.WriteNumber("kind"u8, c.Kind);
+                if (CudaNames.Kind(c.Kind) is { } kind)
+                    w.WriteString("kind_name"u8, kind);
+                else
+                    w.WriteNull("kind_name"u8);
+                break;
+            case CudaApi.LaunchKernel or CudaApi.LaunchKernelExC:
+                WriteHexProperty(w, "func"u8, c.Func);
+                WriteDim3(w, "grid"u8, c.Grid);
+                WriteDim3(w, "block"u8, c.Block);
+                w.WriteNumber("shared_mem"u8, c.SharedMem);
+                break;
+            case CudaApi.GraphLaunch:
+                WriteHexProperty(w, "graph"u8, c.Func);
+                break;
+        }
+        if (api is CudaApi.MallocAsync or CudaApi.FreeAsync or CudaApi.MemcpyAsync or CudaApi.LaunchKernel
+            or CudaApi.LaunchKernelExC or CudaApi.GraphLaunch or CudaApi.StreamSynchronize)
+            WriteHexProperty(w, "stream"u8, c.Stream);
+        if (c.Device >= 0)
+            w.WriteNumber("device"u8, c.Device);
+        w.WriteEndObject();
+    }
+
+    private static void WriteCudaRegister(Utf8JsonWriter w, in CudaRegister r)
+    {
+        WriteHeader(w, r.Hdr, "cuda_register"u8);
+        switch (r.Kind)
+        {
+            case Wire.CudaRegFatBinary: w.WriteString("kind"u8, "fat_binary"u8); break;
+            case Wire.CudaRegFunction: w.WriteString("kind"u8, "function"u8); break;
+            case Wire.CudaRegSymbol: w.WriteString("kind"u8, "elf_symbol"u8); break;
+            default: w.WriteNull("kind"u8); break;
+        }
+        WriteHexProperty(w, "handle"u8, r.Handle);
+        if (r.Kind != Wire.CudaRegFatBinary)
+        {
+            WriteHexProperty(w, "host_fun"u8, r.HostFun);
+            WriteCString(w, "name"u8, r.Name.AsSpan()[..Math.Min((int)r.NameLen, Text256.Length)]);
+            if (r.Kernel.AsSpan()[0] != 0)
+                WriteCString(w, "kernel"u8, r.Kernel.AsSpan());
+            if ((r.Flags & Wire.ExecFilenameTruncated) != 0)
+                w.WriteBoolean("name_truncated"u8, true);
+        }
+        w.WriteEndObject();
     }
 
     /// <summary>The record's JSON object as one line, without the trailing newline. Allocates.</summary>

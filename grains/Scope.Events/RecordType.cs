@@ -23,4 +23,10 @@ public enum RecordType : ushort
 
     /// <summary>A cumulative latency histogram of one syscall of one process: <see cref="Events.SyscallHist"/>.</summary>
     SyscallHist = 7,
+
+    /// <summary><c>struct scope_cuda_call</c>: one CUDA runtime call.</summary>
+    CudaCall = 8,
+
+    /// <summary><c>struct scope_cuda_register</c>: a module or kernel registration (how kernels get names).</summary>
+    CudaRegister = 9,
 }

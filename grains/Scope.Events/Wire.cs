@@ -53,6 +53,21 @@ public static class Wire
     /// <summary><see cref="BatchHeader.Flags"/>: the collector is stopping; no batch follows.</summary>
     public const uint BatchFinal = 0x1;
 
+    /// <summary>A CUDA call made through its per-thread-default-stream variant (_ptsz).</summary>
+    public const ushort CudaPtsz = 0x1;
+
+    /// <summary>A CUDA call made through its _ptds variant.</summary>
+    public const ushort CudaPtds = 0x2;
+
+    /// <summary>A fat binary (module) registration.</summary>
+    public const ushort CudaRegFatBinary = 1;
+
+    /// <summary>A kernel registration.</summary>
+    public const ushort CudaRegFunction = 2;
+
+    /// <summary>Not a registration: the collector named a stub from ELF symbols.</summary>
+    public const ushort CudaRegSymbol = 3;
+
     /// <summary><see cref="SyscallData.DataKind"/>: nothing captured.</summary>
     public const ushort DataNone = 0;
 
@@ -72,6 +87,8 @@ public static class Wire
         RecordType.SyscallData => Unsafe.SizeOf<SyscallData>(),
         RecordType.SyscallCounts => Unsafe.SizeOf<SyscallCounts>(),
         RecordType.SyscallHist => Unsafe.SizeOf<SyscallHist>(),
+        RecordType.CudaCall => Unsafe.SizeOf<CudaCall>(),
+        RecordType.CudaRegister => Unsafe.SizeOf<CudaRegister>(),
         _ => 0,
     };
 }

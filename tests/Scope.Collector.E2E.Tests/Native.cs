@@ -6,6 +6,9 @@ internal static partial class Native
 {
     public const int SigTerm = 15;
     public const int SigInt = 2;
+    public const int SigKill = 9;
+    public const int SigStop = 19;
+    public const int SigCont = 18;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int sig);
@@ -21,6 +24,20 @@ internal static partial class Native
         catch (IOException)
         {
             return [];
+        }
+    }
+
+    /// <summary>The state letter of /proc/PID/stat (R, S, T, Z…), or null once the pid is gone.</summary>
+    public static char? State(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2];
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 

@@ -33,8 +33,31 @@ public sealed class LayoutTests
         Assert.Equal(384, Wire.RecordSize(RecordType.SyscallData));
         Assert.Equal(1080, Wire.RecordSize(RecordType.SyscallCounts));
         Assert.Equal(440, Wire.RecordSize(RecordType.SyscallHist));
+        Assert.Equal(144, Wire.RecordSize(RecordType.CudaCall));
+        Assert.Equal(584, Wire.RecordSize(RecordType.CudaRegister));
         Assert.Equal(0, Wire.RecordSize(0));
-        Assert.Equal(0, Wire.RecordSize((RecordType)8));
+        Assert.Equal(0, Wire.RecordSize((RecordType)10));
+    }
+
+    [Fact]
+    public void Cuda_offsets()
+    {
+        var c = default(CudaCall);
+        Assert.Equal(48, Offset(ref c, ref c.Api));
+        Assert.Equal(52, Offset(ref c, ref c.Ret));
+        Assert.Equal(56, Offset(ref c, ref c.DurNs));
+        Assert.Equal(64, Offset(ref c, ref c.Address));
+        Assert.Equal(96, Offset(ref c, ref c.Func));
+        Assert.Equal(104, Offset(ref c, ref c.Grid));
+        Assert.Equal(116, Offset(ref c, ref c.Block));
+        Assert.Equal(128, Offset(ref c, ref c.SharedMem));
+        Assert.Equal(132, Offset(ref c, ref c.Kind));
+        Assert.Equal(136, Offset(ref c, ref c.Device));
+        var r = default(CudaRegister);
+        Assert.Equal(56, Offset(ref r, ref r.Handle));
+        Assert.Equal(64, Offset(ref r, ref r.HostFun));
+        Assert.Equal(72, Offset(ref r, ref r.Name));
+        Assert.Equal(328, Offset(ref r, ref r.Kernel));
     }
 
     [Fact]

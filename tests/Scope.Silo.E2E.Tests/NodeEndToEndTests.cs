@@ -103,8 +103,13 @@ public sealed class NodeEndToEndTests(ScopeNode node)
         {
             var list = await node.Http.GetFromJsonAsync<JsonElement>("/api/v1/machines");
             var m = list.EnumerateArray().FirstOrDefault(m => m.GetProperty("id").GetString() == node.MachineId);
-            return m.ValueKind == JsonValueKind.Object && m.GetProperty("collectors").GetArrayLength() > 0 ? (object?)m : null;
-        }, "this machine in /api/v1/machines");
+            // Another test may have just killed the collector: its restarted run counts from zero
+            // until its first batch lands, so wait for a running collector that has delivered.
+            var running = m.ValueKind == JsonValueKind.Object && m.GetProperty("collectors").EnumerateArray().Any(c =>
+                c.GetProperty("id").GetString() == "local" && c.GetProperty("state").GetString() == "running" &&
+                c.GetProperty("events").GetInt64() > 0);
+            return running ? (object?)m : null;
+        }, "this machine in /api/v1/machines with a running collector that has delivered events");
         var m = (JsonElement)machine;
         Assert.Equal(Environment.MachineName, m.GetProperty("hostname").GetString());
         Assert.False(string.IsNullOrEmpty(m.GetProperty("versions").GetProperty("kernel").GetString()));

@@ -14,11 +14,12 @@ import struct
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "v1")
 
-EXEC, FORK, EXIT, SYSCALL, SYSCALL_DATA, COUNTS, HIST = 1, 2, 3, 4, 5, 6, 7
-SIZES = {EXEC: 1360, FORK: 80, EXIT: 72, SYSCALL: 120, SYSCALL_DATA: 384, COUNTS: 1080, HIST: 440}
+EXEC, FORK, EXIT, SYSCALL, SYSCALL_DATA, COUNTS, HIST, CUDA, CUDA_REG = 1, 2, 3, 4, 5, 6, 7, 8, 9
+SIZES = {EXEC: 1360, FORK: 80, EXIT: 72, SYSCALL: 120, SYSCALL_DATA: 384, COUNTS: 1080, HIST: 440,
+         CUDA: 144, CUDA_REG: 584}
 TYPE_NAMES = {EXEC: "process_exec", FORK: "process_fork", EXIT: "process_exit",
               SYSCALL: "syscall", SYSCALL_DATA: "syscall", COUNTS: "syscall_counts",
-              HIST: "syscall_hist"}
+              HIST: "syscall_hist", CUDA: "cuda", CUDA_REG: "cuda_register"}
 HIST_BUCKETS = 96
 
 
@@ -186,6 +187,49 @@ def vectors():
               "p50_ns": hist_quantile(buckets, 0.5), "p99_ns": hist_quantile(buckets, 0.99),
               "buckets": [[hist_lower(i), n] for i, n in enumerate(buckets) if n]})
     v.append(("syscall_hist", b, j))
+
+    def cuda(name, api, api_name, flags, ret, dur, ptr=0, src=0, nbytes=0, stream=0, func=0,
+             grid=(0, 0, 0), block=(0, 0, 0), smem=0, kind=-1, device=-1, fields=None):
+        # u16 api, u16 flags, s32 ret, u64 dur, ptr, src, bytes, stream, func, u32 grid[3], block[3],
+        # u32 shared_mem, s32 kind, s32 device, u32 pad
+        b = header(CUDA, 10_000, 1_500, 42, 43, "train", 1)
+        b += struct.pack("<HHiQQQQQQ3I3IIiiI", api, flags, ret, dur, ptr, src, nbytes, stream, func,
+                         *grid, *block, smem, kind, device, 0)
+        j = json_header(CUDA, 10_000, 1_500, 42, 43, "train", 1)
+        j.update({"api": api_name, "ret": ret, "dur_ns": dur})
+        j.update(fields)
+        v.append((name, b, j))
+
+    # cudaMalloc(&p, 1 MiB) with no device: cudaErrorNoDevice (100), nothing allocated
+    cuda("cuda_malloc", 1, "cudaMalloc", 0, 100, 14_453_311, ptr=0, nbytes=1 << 20,
+         fields={"bytes": 1 << 20, "ptr": "0x0"})
+    # the per-thread-stream variant of an async device-to-host copy
+    cuda("cuda_memcpy_async_ptsz", 9, "cudaMemcpyAsync_ptsz", 1, 0, 2_000, ptr=0x7f0000100000,
+         src=0x7f0000000000, nbytes=301, stream=0x8, kind=2,
+         fields={"bytes": 301, "ptr": "0x7f0000100000", "src": "0x7f0000000000", "kind": 2,
+                 "kind_name": "D2H", "stream": "0x8"})
+    # a launch; its kernel name comes from the process's registrations, not from this record
+    cuda("cuda_launch", 10, "cudaLaunchKernel", 0, 0, 1_217, func=0x561EAD5D5169, stream=0x9,
+         grid=(64, 2, 1), block=(256, 1, 1), smem=1024, device=0,
+         fields={"func": "0x561ead5d5169", "grid": [64, 2, 1], "block": [256, 1, 1], "shared_mem": 1024,
+                 "stream": "0x9", "device": 0})
+
+    def register(name, kind, kind_name, handle, host_fun, mangled, demangled):
+        b = header(CUDA_REG, 9_999, 1_500, 42, 42, "train", 0)
+        b += struct.pack("<HHIQQ", kind, len(mangled), 0, handle, host_fun)
+        b += mangled.encode().ljust(256, b"\0") + demangled.encode().ljust(256, b"\0")
+        j = json_header(CUDA_REG, 9_999, 1_500, 42, 42, "train", 0)
+        j.update({"kind": kind_name, "handle": hex(handle)})
+        if kind != 1:
+            j.update({"host_fun": hex(host_fun), "name": mangled})
+            if demangled:
+                j["kernel"] = demangled
+        v.append((name, b, j))
+
+    register("cuda_register_fat_binary", 1, "fat_binary", 0x561ECE1D86F0, 0, "", "")
+    # the demangled name is the collector's work (the kernel side leaves it empty): a reader only reads it
+    register("cuda_register_function", 2, "function", 0x561ECE1D86F0, 0x561EAD5D5169, "_Z6vecAddPfS_S_i",
+             "vecAdd(float*, float*, float*, int)")
     return v
 
 

@@ -1,12 +1,17 @@
 /* A CUDA program without a CUDA toolchain: it dlopens a runtime (the real libcudart.so.11.0 by
  * default, or whatever LD_LIBRARY_PATH finds first) and calls every function SCOPE probes, with
  * arguments the tests know, after registering two kernels the way nvcc's module constructor does.
- *   cuda_calls [LIBRARY]   prints one line: "ok <calls>" (or why it could not start) */
+ *   cuda_calls [LIBRARY]   prints one line: "ok <calls>" (or why it could not start)
+ *   cuda_calls --fork N    registers, then forks N children that each call cudaMalloc(4096 + i)
+ *                          at once, without exec; prints "forked N" */
 #include <dlfcn.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef struct { unsigned x, y, z; } dim3;
 typedef struct {
@@ -30,7 +35,8 @@ static struct { int magic, version; const void *data; void *unused; } fatbin_wra
 
 int main(int argc, char **argv)
 {
-	const char *lib = argc > 1 ? argv[1] : "libcudart.so.11.0";
+	int forks = argc > 2 && strcmp(argv[1], "--fork") == 0 ? atoi(argv[2]) : 0;
+	const char *lib = argc > 1 && !forks ? argv[1] : "libcudart.so.11.0";
 	void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		printf("no runtime: %s\n", dlerror());
@@ -49,6 +55,22 @@ int main(int argc, char **argv)
 		if (reg_end)
 			reg_end(module);
 		calls += 3;
+	}
+
+	if (forks) {
+		fflush(stdout);
+		for (int i = 0; i < forks; i++) {
+			pid_t child = fork();
+			if (child == 0) {
+				void *ptr = NULL;
+				CALL(int (*)(void **, size_t), "cudaMalloc", &ptr, 4096 + i);
+				_exit(0);
+			}
+			if (child > 0)
+				waitpid(child, NULL, 0);
+		}
+		printf("forked %d\n", forks);
+		return 0;
 	}
 
 	void *p[5] = { 0 };

@@ -19,6 +19,8 @@ internal static class EventEndpoints
         ["process_exit"] = (int)RecordType.ProcessExit,
         ["syscall"] = (int)RecordType.Syscall,
         ["syscall_data"] = (int)RecordType.SyscallData,
+        ["cuda"] = (int)RecordType.CudaCall,
+        ["cuda_register"] = (int)RecordType.CudaRegister,
     };
 
     public static void MapEventEndpoints(this RouteGroupBuilder api) =>

@@ -246,7 +246,7 @@ internal sealed class FlushTransaction
 
             // Types 1-5 become event rows; counts and histograms live only in syscall_stats, and a
             // type this code does not know is still counted (RecordCount) but not stored.
-            if (rec.Type is < WireRecords.Exec or > WireRecords.SyscallData)
+            if (rec.Type is not (>= WireRecords.Exec and <= WireRecords.SyscallData) and not (WireRecords.CudaCall or WireRecords.CudaRegister))
                 continue;
 
             importer ??= conn.BeginBinaryImport(CopyEvents);
@@ -272,6 +272,13 @@ internal sealed class FlushTransaction
                     importer.WriteNull();
                 importer.Write(WireRecords.SyscallRet(r), NpgsqlDbType.Bigint);
                 importer.Write(unchecked((long)WireRecords.SyscallDurNs(r)), NpgsqlDbType.Bigint);
+            }
+            else if (rec.Type == WireRecords.CudaCall && rec.Size >= WireRecords.CudaCallSize)
+            {
+                // For CUDA calls the same columns hold the API, its cudaError_t and its duration.
+                importer.Write((short)WireRecords.CudaApi(r), NpgsqlDbType.Smallint);
+                importer.Write((long)WireRecords.CudaRet(r), NpgsqlDbType.Bigint);
+                importer.Write(unchecked((long)WireRecords.CudaDurNs(r)), NpgsqlDbType.Bigint);
             }
             else
             {

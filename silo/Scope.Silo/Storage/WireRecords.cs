@@ -21,6 +21,8 @@ internal static class WireRecords
     public const ushort SyscallData = (ushort)RecordType.SyscallData;
     public const ushort SyscallCounts = (ushort)RecordType.SyscallCounts;
     public const ushort SyscallHist = (ushort)RecordType.SyscallHist;
+    public const ushort CudaCall = (ushort)RecordType.CudaCall;
+    public const ushort CudaRegister = (ushort)RecordType.CudaRegister;
 
     public static readonly int ExecSize = Wire.RecordSize(RecordType.ProcessExec);
     public static readonly int ForkSize = Wire.RecordSize(RecordType.ProcessFork);
@@ -28,6 +30,7 @@ internal static class WireRecords
     public static readonly int SyscallSize = Wire.RecordSize(RecordType.Syscall);
     public static readonly int CountsSize = Wire.RecordSize(RecordType.SyscallCounts);
     public static readonly int HistSize = Wire.RecordSize(RecordType.SyscallHist);
+    public static readonly int CudaCallSize = Wire.RecordSize(RecordType.CudaCall);
 
     public const int CountsPerRecord = Wire.CountsPerRecord;
     public const int HistBuckets = Histogram.Buckets;
@@ -85,6 +88,11 @@ internal static class WireRecords
     public static uint SyscallNr(ReadOnlySpan<byte> r) => As<Scope.Events.Syscall>(r).Nr;
     public static long SyscallRet(ReadOnlySpan<byte> r) => As<Scope.Events.Syscall>(r).Ret;
     public static ulong SyscallDurNs(ReadOnlySpan<byte> r) => As<Scope.Events.Syscall>(r).DurNs;
+
+    // cuda_call.
+    public static ushort CudaApi(ReadOnlySpan<byte> r) => As<Scope.Events.CudaCall>(r).Api;
+    public static int CudaRet(ReadOnlySpan<byte> r) => As<Scope.Events.CudaCall>(r).Ret;
+    public static ulong CudaDurNs(ReadOnlySpan<byte> r) => As<Scope.Events.CudaCall>(r).DurNs;
 
     // syscall_counts.
     public static int CountsN(ReadOnlySpan<byte> r) => As<Scope.Events.SyscallCounts>(r).Valid.Length;

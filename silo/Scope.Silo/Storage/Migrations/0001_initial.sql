@@ -71,7 +71,7 @@ CREATE TABLE scope.syscall_stats (
     PRIMARY KEY (machine_id, pid, start_ns, nr)
 );
 
--- Record types 1-5, one row each, raw bytes included. Daily partitions events_YYYYMMDD (UTC) are
+-- Record types 1-5 and 8-9 (CUDA calls and registrations), one row each, raw bytes included. Daily partitions events_YYYYMMDD (UTC) are
 -- made by PartitionMaintainer; rows for a day without one wait in events_default until it is made.
 -- No foreign keys and no unique index: this is the hot insert path, and the writer deduplicates
 -- batches by collectors.last_sequence instead.

@@ -1,0 +1,35 @@
+using System.Runtime.InteropServices;
+
+namespace Scope.Events;
+
+/// <summary>
+/// <c>struct scope_cuda_register</c> (584 bytes): a module or kernel registration. <see cref="Kernel"/>
+/// is the name demangled, filled in by the collector, so readers need no demangler.
+/// </summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct CudaRegister
+{
+    /// <summary>The common header.</summary>
+    public EventHeader Hdr;
+
+    /// <summary><see cref="Wire.CudaRegFatBinary"/>, <see cref="Wire.CudaRegFunction"/> or <see cref="Wire.CudaRegSymbol"/>.</summary>
+    public ushort Kind;
+
+    /// <summary>Bytes of <see cref="Name"/> in use.</summary>
+    public ushort NameLen;
+
+    /// <summary><see cref="Wire.ExecFilenameTruncated"/> when the name was cut.</summary>
+    public uint Flags;
+
+    /// <summary>The fat binary handle.</summary>
+    public ulong Handle;
+
+    /// <summary>The host stub a launch passes as its function.</summary>
+    public ulong HostFun;
+
+    /// <summary>The device function's name as registered (mangled).</summary>
+    public Text256 Name;
+
+    /// <summary>The same name demangled (NUL-terminated; empty when the collector had none).</summary>
+    public Text256 Kernel;
+}

@@ -1,0 +1,281 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Scope.Collector.E2E.Tests;
+
+/// <summary>
+/// CUDA runtime probes on real processes. The real runtime is Debian's CUDA 11.8 libcudart (no GPU
+/// here: its calls return 100, cudaErrorNoDevice); the success path uses a STAND-IN runtime built by
+/// the tests (collector-native/tests/helpers/fake_cudart.c), with the real one's ABI and SONAME,
+/// found through LD_LIBRARY_PATH.
+/// </summary>
+[Collection("collector")]
+public sealed class CudaTests
+{
+    private static string Build(string path) => Path.Combine(Path.GetDirectoryName(CollectorRun.BinaryPath)!, path);
+
+    private static string CudaCalls => Build("tests/cuda_calls");
+
+    private static async Task<CollectorRun> Trace(string? libraryPath, params string[] programArgs)
+    {
+        var psi = CollectorRun.StartInfo(["--probes", "cuda", "--", CudaCalls, .. programArgs]);
+        if (libraryPath is not null)
+            psi.Environment["LD_LIBRARY_PATH"] = libraryPath;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await p.WaitForExitAsync(cts.Token);
+        return new CollectorRun { ExitCode = p.ExitCode, Stdout = await stdout, Stderr = await stderr };
+    }
+
+    private static List<JsonElement> Calls(CollectorRun run, string api) =>
+        [.. run.Events.Where(e => e.Type() == "cuda" && e.Str("api") == api)];
+
+    private static ulong Hex(JsonElement e, string name) =>
+        Convert.ToUInt64(e.GetProperty(name).GetString()![2..], 16);
+
+    private static int[] Dim(JsonElement e, string name) => [.. e.GetProperty(name).EnumerateArray().Select(v => v.GetInt32())];
+
+    [Fact]
+    public async Task The_real_runtime_without_a_gpu_every_call_is_seen_with_its_arguments_and_error()
+    {
+        var run = await Trace(libraryPath: null);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("ok 35", run.Stdout, StringComparison.Ordinal);
+
+        // 5 x cudaMalloc(1 MiB): 5 events, 1048576 bytes, cudaErrorNoDevice, nothing allocated.
+        var mallocs = Calls(run, "cudaMalloc");
+        Assert.Equal(5, mallocs.Count);
+        Assert.All(mallocs, m =>
+        {
+            Assert.Equal(1048576, m.Long("bytes"));
+            Assert.Equal(100, m.Long("ret"));
+            Assert.Equal(0UL, Hex(m, "ptr"));
+            Assert.True(m.Long("dur_ns") > 0);
+        });
+        Assert.Equal(4096, Assert.Single(Calls(run, "cudaMallocHost")).Long("bytes"));
+        Assert.Equal(8192, Assert.Single(Calls(run, "cudaMallocManaged")).Long("bytes"));
+        var async = Assert.Single(Calls(run, "cudaMallocAsync"));
+        Assert.Equal(16384, async.Long("bytes"));
+        Assert.Equal(5UL, Hex(async, "stream"));
+        Assert.Equal(16385, Assert.Single(Calls(run, "cudaMallocAsync_ptsz")).Long("bytes"));
+
+        // cudaMemcpy of 100..104 bytes with each kind, named as the runtime's enum has it.
+        var copies = Calls(run, "cudaMemcpy");
+        Assert.Equal([100, 101, 102, 103, 104], copies.Select(c => (int)c.Long("bytes")));
+        Assert.Equal([0, 1, 2, 3, 4], copies.Select(c => (int)c.Long("kind")));
+        Assert.Equal(["H2H", "H2D", "D2H", "D2D", "Default"], copies.Select(c => c.Str("kind_name")!));
+        var ptds = Assert.Single(Calls(run, "cudaMemcpy_ptds"));
+        Assert.Equal((200, "H2D"), ((int)ptds.Long("bytes"), ptds.Str("kind_name")));
+        var ca = Assert.Single(Calls(run, "cudaMemcpyAsync"));
+        Assert.Equal((300, "D2H", 7UL), ((int)ca.Long("bytes"), ca.Str("kind_name"), Hex(ca, "stream")));
+        Assert.Equal("D2D", Assert.Single(Calls(run, "cudaMemcpyAsync_ptsz")).Str("kind_name"));
+
+        // Launches: the stub named by its registration, grid and block from the dim3 registers.
+        var launch = Assert.Single(Calls(run, "cudaLaunchKernel"));
+        Assert.Equal("vecAdd(float*, float*, float*, int)", launch.Str("kernel"));
+        Assert.Equal([64, 2, 1], Dim(launch, "grid"));
+        Assert.Equal([256, 1, 1], Dim(launch, "block"));
+        Assert.Equal(1024, launch.Long("shared_mem"));
+        Assert.Equal(9UL, Hex(launch, "stream"));
+        var ptsz = Assert.Single(Calls(run, "cudaLaunchKernel_ptsz"));
+        Assert.Equal("scale(float*, float)", ptsz.Str("kernel"));
+        Assert.Equal([256, 1, 1], Dim(ptsz, "grid"));
+        var exc = Assert.Single(Calls(run, "cudaLaunchKernelExC"));
+        Assert.Equal([8, 4, 2], Dim(exc, "grid"));
+        Assert.Equal([32, 2, 1], Dim(exc, "block"));
+        Assert.Equal(512L, exc.Long("shared_mem"));
+        Assert.Equal("vecAdd(float*, float*, float*, int)", exc.Str("kernel"));
+        Assert.Equal(0xdeadUL, Hex(Assert.Single(Calls(run, "cudaGraphLaunch")), "graph"));
+        Assert.Single(Calls(run, "cudaDeviceSynchronize"));
+        Assert.Equal(0xdUL, Hex(Assert.Single(Calls(run, "cudaStreamSynchronize")), "stream"));
+        Assert.Single(Calls(run, "cudaStreamSynchronize_ptsz"));
+        Assert.Equal(5, Calls(run, "cudaFree").Count);
+        Assert.Single(Calls(run, "cudaFreeHost"));
+        Assert.Single(Calls(run, "cudaFreeAsync"));
+        Assert.Single(Calls(run, "cudaFreeAsync_ptsz"));
+
+        // Every call failed as the runtime said (no device), and none was missed: 32 calls, 3 registrations.
+        var calls = run.Events.Where(e => e.Type() == "cuda").ToList();
+        Assert.Equal(32, calls.Count);
+        Assert.All(calls, c => Assert.Equal(100, c.Long("ret")));
+        var registers = run.Events.Where(e => e.Type() == "cuda_register").ToList();
+        Assert.Equal(["fat_binary", "function", "function"], registers.Select(r => r.Str("kind")!));
+        Assert.Equal("_Z6vecAddPfS_S_i", registers[1].Str("name"));
+        Assert.Equal(Hex(launch, "func"), Hex(registers[1], "host_fun"));
+    }
+
+    [Fact]
+    public async Task The_stand_in_runtime_shows_the_success_path_pointers_kinds_and_kernel_names()
+    {
+        var run = await Trace(Build("tests/fake-cuda"));
+        Assert.Equal(0, run.ExitCode);
+        var calls = run.Events.Where(e => e.Type() == "cuda").ToList();
+        Assert.Equal(32, calls.Count);
+        Assert.All(calls, c => Assert.Equal(0, c.Long("ret")));
+
+        // The stand-in hands out 1 MiB-aligned fake device addresses; each free names one of them.
+        var allocated = Calls(run, "cudaMalloc").Select(m => Hex(m, "ptr")).ToList();
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => 0x7f0000000000UL + ((ulong)i << 20)), allocated);
+        Assert.Equal(allocated, Calls(run, "cudaFree").Select(f => Hex(f, "ptr")));
+        Assert.Equal(["H2H", "H2D", "D2H", "D2D", "Default"], Calls(run, "cudaMemcpy").Select(c => c.Str("kind_name")!));
+
+        var launch = Assert.Single(Calls(run, "cudaLaunchKernel"));
+        Assert.Equal("vecAdd(float*, float*, float*, int)", launch.Str("kernel"));
+        Assert.Equal([64, 2, 1], Dim(launch, "grid"));
+        Assert.Equal([256, 1, 1], Dim(launch, "block"));
+    }
+
+    [Fact]
+    public async Task Two_hundred_runs_that_register_and_launch_right_after_dlopen_miss_nothing()
+    {
+        // Picked by comm: each run is stopped at exec until its probes are attached.
+        var file = Path.Combine(Path.GetTempPath(), $"scope-e2e-{Guid.NewGuid():N}.jsonl");
+        using var collector = Process.Start(CollectorRun.StartInfo(["--probes", "cuda", "--comm", "cuda_calls", "--output", file]))!;
+        try
+        {
+            Assert.Equal("scope-collector: ready", await collector.StandardError.ReadLineAsync());
+            var pids = new List<int>();
+            for (var i = 0; i < 200; i++)
+            {
+                var psi = new ProcessStartInfo(CudaCalls) { RedirectStandardOutput = true, UseShellExecute = false };
+                psi.Environment["LD_LIBRARY_PATH"] = Build("tests/fake-cuda");
+                using var p = Process.Start(psi)!;
+                Assert.Equal("ok 35", (await p.StandardOutput.ReadToEndAsync()).Trim());
+                await p.WaitForExitAsync();
+                pids.Add(p.Id);
+            }
+            await Task.Delay(500);
+            Assert.Equal(0, Native.Kill(collector.Id, Native.SigTerm));
+            await collector.WaitForExitAsync();
+            var events = CollectorRun.ParseEvents(await File.ReadAllTextAsync(file));
+            foreach (var pid in pids)
+            {
+                Assert.Equal(32, events.Count(e => e.Pid() == pid && e.Type() == "cuda"));
+                Assert.Equal(3, events.Count(e => e.Pid() == pid && e.Type() == "cuda_register"));
+                Assert.Equal("vecAdd(float*, float*, float*, int)",
+                    events.Single(e => e.Pid() == pid && e.Str("api") == "cudaLaunchKernel").Str("kernel"));
+            }
+        }
+        finally
+        {
+            if (!collector.HasExited)
+                collector.Kill();
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Children_forked_without_exec_that_call_at_once_miss_nothing()
+    {
+        // Uprobes are per process and a fork does not exec: each child is stopped in the kernel at
+        // fork until it has probes of its own (without that, none of these calls is seen).
+        var run = await Trace(Build("tests/fake-cuda"), "--fork", "50");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("forked 50", run.Stdout, StringComparison.Ordinal);
+        var mallocs = Calls(run, "cudaMalloc");
+        Assert.Equal(Enumerable.Range(4096, 50), mallocs.Select(m => (int)m.Long("bytes")).Order());
+        Assert.Equal(50, mallocs.Select(m => m.Pid()).Distinct().Count());
+        Assert.DoesNotContain(mallocs, m => m.Pid() == run.Events.First(e => e.Type() == "cuda_register").Pid());
+    }
+
+    [Fact]
+    public async Task A_library_with_a_runtimes_name_but_none_of_its_functions_is_reported_and_skipped()
+    {
+        var run = await Trace(Build("tests/no-symbols"));
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("ok 0", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("has none of the CUDA runtime functions SCOPE probes; not traced", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(run.Events, e => e.Type() is "cuda" or "cuda_register");
+    }
+
+    [Fact]
+    public async Task A_target_without_cuda_is_reported_and_traced_if_it_loads_a_runtime_later()
+    {
+        // A process already running, not using CUDA: the collector says so, and keeps its other events.
+        using var sleeper = Process.Start(new ProcessStartInfo("sleep", "30"))!;
+        try
+        {
+            var file = Path.Combine(Path.GetTempPath(), $"scope-e2e-{Guid.NewGuid():N}.jsonl");
+            using var p = Process.Start(CollectorRun.StartInfo(["--probes", "process,cuda", "--pid",
+                sleeper.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--output", file]))!;
+            var first = await p.StandardError.ReadLineAsync();
+            Assert.Equal($"scope-collector: pid {sleeper.Id} has no CUDA runtime loaded; its calls are traced if it loads one later", first);
+            Assert.Equal("scope-collector: ready", await p.StandardError.ReadLineAsync());
+            sleeper.Kill();
+            await sleeper.WaitForExitAsync();
+            await Task.Delay(300);
+            Assert.Equal(0, Native.Kill(p.Id, Native.SigTerm));
+            await p.WaitForExitAsync();
+            Assert.Equal(0, p.ExitCode);
+            var events = CollectorRun.ParseEvents(await File.ReadAllTextAsync(file));
+            File.Delete(file);
+            Assert.Equal(9, Assert.Single(events, e => e.Type() == "process_exit").Long("signal"));
+        }
+        finally
+        {
+            if (!sleeper.HasExited)
+                sleeper.Kill();
+        }
+    }
+
+    [Fact]
+    public async Task A_target_killed_while_its_probes_attach_is_reported_and_what_it_did_is_kept()
+    {
+        // The collector is held (SIGSTOP) so that the target, stopped at exec for its probes, can be
+        // killed before the collector gets to it: the attach then finds the process gone.
+        var file = Path.Combine(Path.GetTempPath(), $"scope-e2e-{Guid.NewGuid():N}.jsonl");
+        using var collector = Process.Start(CollectorRun.StartInfo(["--probes", "process,cuda", "--comm", "cuda_calls", "--output", file]))!;
+        try
+        {
+            Assert.Equal("scope-collector: ready", await collector.StandardError.ReadLineAsync());
+            Assert.Equal(0, Native.Kill(collector.Id, Native.SigStop));
+            var psi = new ProcessStartInfo(CudaCalls) { RedirectStandardOutput = true, UseShellExecute = false };
+            psi.Environment["LD_LIBRARY_PATH"] = Build("tests/fake-cuda");
+            using var doomed = Process.Start(psi)!;
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (Native.State(doomed.Id) != 'T')
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the target never stopped at exec for its probes");
+                await Task.Delay(10);
+            }
+            Assert.Equal(0, Native.Kill(doomed.Id, Native.SigKill));
+            await doomed.WaitForExitAsync();
+            Assert.Equal(0, Native.Kill(collector.Id, Native.SigCont));
+            Assert.Equal($"scope-collector: pid {doomed.Id} exited while its CUDA probes were being attached",
+                await collector.StandardError.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+
+            // The collector goes on: the next run is traced in full.
+            using var next = Process.Start(psi)!;
+            Assert.Equal("ok 35", (await next.StandardOutput.ReadToEndAsync()).Trim());
+            await next.WaitForExitAsync();
+            await Task.Delay(300);
+            Assert.Equal(0, Native.Kill(collector.Id, Native.SigTerm));
+            await collector.WaitForExitAsync();
+            Assert.Equal(0, collector.ExitCode);
+
+            var events = CollectorRun.ParseEvents(await File.ReadAllTextAsync(file));
+            Assert.Equal(9, events.Single(e => e.Pid() == doomed.Id && e.Type() == "process_exit").Long("signal"));
+            Assert.DoesNotContain(events, e => e.Pid() == doomed.Id && e.Type() is "cuda" or "cuda_register");
+            Assert.Equal(32, events.Count(e => e.Pid() == next.Id && e.Type() == "cuda"));
+        }
+        finally
+        {
+            if (!collector.HasExited)
+            {
+                Native.Kill(collector.Id, Native.SigCont);
+                collector.Kill();
+            }
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Cuda_probes_refuse_system_wide()
+    {
+        var run = await CollectorRun.RunAsync("--probes", "cuda", "--system-wide");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("each target process", run.Stderr, StringComparison.Ordinal);
+    }
+}

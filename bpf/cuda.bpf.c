@@ -24,6 +24,14 @@ struct {
 	__uint(max_entries, 16384);
 } cuda_inflight SEC(".maps");
 
+/* Each thread's current device, as its last successful cudaSetDevice chose it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, __u32); /* tid */
+	__type(value, __s32);
+	__uint(max_entries, 16384);
+} cuda_device SEC(".maps");
+
 /* cudaLaunchConfig_t's head: what cudaLaunchKernelExC's first argument points to. */
 struct launch_config {
 	__u32 grid[3];
@@ -173,7 +181,9 @@ int BPF_KRETPROBE(cuda_exit, long ret)
 	__builtin_memset(e->grid, 0, sizeof(e->grid) + sizeof(e->block));
 	e->shared_mem = 0;
 	e->kind = -1;
-	e->device = -1;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__s32 *dev = bpf_map_lookup_elem(&cuda_device, &tid);
+	e->device = dev ? *dev : -1; /* -1: the collector knows whether that means the default, 0 */
 	e->_pad0 = 0;
 	switch (api) {
 	case SCOPE_CUDA_MALLOC:          /* (void **devPtr, size_t size) */
@@ -223,6 +233,13 @@ int BPF_KRETPROBE(cuda_exit, long ret)
 	case SCOPE_CUDA_STREAM_SYNCHRONIZE: /* (cudaStream_t) */
 		e->stream = in->a[0];
 		break;
+	case SCOPE_CUDA_SET_DEVICE: {      /* (int device) */
+		__s32 d = (__s32)in->a[0];
+		e->device = d;
+		if (ret == 0)
+			bpf_map_update_elem(&cuda_device, &tid, &d, BPF_ANY);
+		break;
+	}
 	}
 	bpf_ringbuf_submit(e, 0);
 	bpf_map_delete_elem(&cuda_inflight, &key);

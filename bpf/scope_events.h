@@ -211,7 +211,8 @@ enum scope_cuda_api {
 	SCOPE_CUDA_STREAM_SYNCHRONIZE = 14,
 	SCOPE_CUDA_REGISTER_FAT_BINARY = 15,
 	SCOPE_CUDA_REGISTER_FUNCTION = 16,
-	SCOPE_CUDA_API_MAX = 17,
+	SCOPE_CUDA_SET_DEVICE = 17,
+	SCOPE_CUDA_API_MAX = 18,
 };
 
 #define SCOPE_CUDA_PTSZ 0x1  /* the per-thread-default-stream variant (_ptsz) was called */

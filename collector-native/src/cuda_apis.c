@@ -28,6 +28,7 @@ const struct scope_cuda_symbol scope_cuda_symbols[] = {
 	{ "cudaStreamSynchronize_ptsz", SCOPE_CUDA_STREAM_SYNCHRONIZE, SCOPE_CUDA_PTSZ, true },
 	{ "__cudaRegisterFatBinary", SCOPE_CUDA_REGISTER_FAT_BINARY, 0, false },
 	{ "__cudaRegisterFunction", SCOPE_CUDA_REGISTER_FUNCTION, 0, false },
+	{ "cudaSetDevice", SCOPE_CUDA_SET_DEVICE, 0, false },
 };
 const unsigned scope_cuda_symbols_len = sizeof(scope_cuda_symbols) / sizeof(scope_cuda_symbols[0]);
 _Static_assert(sizeof(scope_cuda_symbols) / sizeof(scope_cuda_symbols[0]) <= SCOPE_CUDA_SYMBOLS_MAX,
@@ -50,6 +51,7 @@ static const char *const api_names[SCOPE_CUDA_API_MAX] = {
 	[SCOPE_CUDA_STREAM_SYNCHRONIZE] = "cudaStreamSynchronize",
 	[SCOPE_CUDA_REGISTER_FAT_BINARY] = "__cudaRegisterFatBinary",
 	[SCOPE_CUDA_REGISTER_FUNCTION] = "__cudaRegisterFunction",
+	[SCOPE_CUDA_SET_DEVICE] = "cudaSetDevice",
 };
 
 const char *scope_cuda_api_name(unsigned api)

@@ -30,6 +30,7 @@ struct cuda_pid {
 	int *fds; /* uprobe_multi links */
 	size_t nfds;
 	bool interp_done;
+	bool from_start;
 };
 
 struct scope_cuda_state {
@@ -287,6 +288,19 @@ int scope_cuda_attach(struct scope_probes *p, pid_t pid, const char *exe, const 
 	if (err == -ESRCH) /* its exit may already have been handled: nothing else would detach it */
 		scope_cuda_detach(p, pid);
 	return err ? err : added;
+}
+
+void scope_cuda_set_from_start(struct scope_probes *p, pid_t pid)
+{
+	struct cuda_pid *c = p->cuda_state ? pid_state(p->cuda_state, pid, false) : NULL;
+	if (c)
+		c->from_start = true;
+}
+
+bool scope_cuda_from_start(const struct scope_probes *p, pid_t pid)
+{
+	struct cuda_pid *c = p->cuda_state ? pid_state(p->cuda_state, pid, false) : NULL;
+	return c && c->from_start;
 }
 
 bool scope_cuda_stops_at_fork(const struct scope_probes *p)

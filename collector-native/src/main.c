@@ -112,23 +112,36 @@ static void complete_register(struct session *s, struct scope_cuda_register *r)
 /*
  * What the collector itself learns from records on their way out: kernel names from registrations
  * (and from ELF symbols when a launch names a stub no registration did), and which processes ended,
- * so their uprobes go. Only a registration is changed: its demangled name is filled in, in *copy,
- * which then replaces the record (returns true).
+ * so their uprobes go. Two records are changed, in *copy, which then replaces the record (the
+ * size is returned, else 0): a registration gets its demangled name; a call from a thread that
+ * never chose a device gets the runtime's default, 0, when the process was traced from its start
+ * (else nobody knows what it chose before: -1 stays).
  */
-static bool observe(struct session *s, const void *data, size_t len, struct scope_cuda_register *copy)
+union observed {
+	struct scope_cuda_register reg;
+	struct scope_cuda_call call;
+};
+
+static size_t observe(struct session *s, const void *data, size_t len, union observed *copy)
 {
 	struct scope_event_header h;
 	if (!s->names || len < sizeof(h))
-		return false;
+		return 0;
 	memcpy(&h, data, sizeof(h));
 	if (h.type == SCOPE_EV_CUDA_REGISTER && len >= sizeof(struct scope_cuda_register)) {
-		memcpy(copy, data, sizeof(*copy));
-		if (copy->kind == SCOPE_CUDA_REG_FUNCTION) {
-			complete_register(s, copy);
-			return true;
+		memcpy(&copy->reg, data, sizeof(copy->reg));
+		if (copy->reg.kind == SCOPE_CUDA_REG_FUNCTION) {
+			complete_register(s, &copy->reg);
+			return sizeof(copy->reg);
 		}
 	} else if (h.type == SCOPE_EV_CUDA_CALL && len >= sizeof(struct scope_cuda_call)) {
 		const struct scope_cuda_call *c = data;
+		size_t changed = 0;
+		if (c->device < 0 && scope_cuda_from_start(&s->probes, h.pid)) {
+			memcpy(&copy->call, c, sizeof(copy->call));
+			copy->call.device = 0;
+			changed = sizeof(copy->call);
+		}
 		if ((c->api == SCOPE_CUDA_LAUNCH_KERNEL || c->api == SCOPE_CUDA_LAUNCH_KERNEL_EXC) && c->func &&
 		    !scope_cuda_names_get(s->names, h.pid, c->func)) {
 			/* Registered before we attached: name it from the module's symbols, and say so on
@@ -146,6 +159,7 @@ static bool observe(struct session *s, const void *data, size_t len, struct scop
 				sink_record(s, &r, sizeof(r));
 			}
 		}
+		return changed;
 	} else if (h.type == SCOPE_EV_PROCESS_EXIT) {
 		scope_cuda_detach(&s->probes, h.pid);
 		scope_cuda_names_forget(s->names, h.pid);
@@ -157,16 +171,15 @@ static bool observe(struct session *s, const void *data, size_t len, struct scop
 		if (scope_cuda_attach(&s->probes, f->child_pid, NULL, NULL) >= 0)
 			scope_cuda_names_snapshot(s->names, f->child_pid);
 	}
-	return false;
+	return 0;
 }
 
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct session *s = ctx;
-	struct scope_cuda_register copy;
-	if (observe(s, data, len, &copy))
-		return sink_record(s, &copy, sizeof(copy));
-	return sink_record(s, data, len);
+	union observed copy;
+	size_t n = observe(s, data, len, &copy);
+	return n ? sink_record(s, &copy, n) : sink_record(s, data, len);
 }
 
 /* A target stopped itself (at exec, or in ld.so after a dlopen) and waits for its uprobes. */
@@ -178,6 +191,8 @@ static int on_control(void *ctx, void *data, size_t len)
 		return 0;
 	memcpy(&c, data, sizeof(c));
 	int r = scope_cuda_attach(&s->probes, c.pid, NULL, NULL);
+	if (r >= 0 && c.reason == SCOPE_CONTROL_EXEC)
+		scope_cuda_set_from_start(&s->probes, c.pid);
 	if (r == -ESRCH)
 		fprintf(stderr, "scope-collector: pid %u exited while its CUDA probes were being attached\n", c.pid);
 	else if (r < 0)
@@ -303,7 +318,8 @@ static int set_targets(struct session *s, struct scope_command *cmd)
 		if (a->probes & SCOPE_PROBE_CUDA) {
 			/* Before its first instruction: every runtime it could load, by path. */
 			char *exe = scope_which(a->command[0]);
-			scope_cuda_attach(&s->probes, cmd->pid, exe, getenv("LD_LIBRARY_PATH"));
+			if (scope_cuda_attach(&s->probes, cmd->pid, exe, getenv("LD_LIBRARY_PATH")) >= 0)
+				scope_cuda_set_from_start(&s->probes, cmd->pid);
 			free(exe);
 		}
 		scope_command_release(cmd);

@@ -29,6 +29,9 @@ int cuda_probes_load(struct scope_probes *p, const struct scope_args *a);
  * number of libraries newly attached, or a negative errno (-ESRCH: the process is gone).
  */
 int scope_cuda_attach(struct scope_probes *p, pid_t pid, const char *exe, const char *lib_path);
+/* A process traced from its first instruction (command, exec): its threads' device is known. */
+void scope_cuda_set_from_start(struct scope_probes *p, pid_t pid);
+bool scope_cuda_from_start(const struct scope_probes *p, pid_t pid);
 /* Whether a target's forked child is stopped in the kernel until attached (a control record). */
 bool scope_cuda_stops_at_fork(const struct scope_probes *p);
 /* Drops a process's uprobes (it exited). */

@@ -22,6 +22,7 @@ public enum CudaApi : ushort
     StreamSynchronize = 14,
     RegisterFatBinary = 15,
     RegisterFunction = 16,
+    SetDevice = 17,
 #pragma warning restore CS1591
 }
 
@@ -33,6 +34,7 @@ public static class CudaNames
         null, "cudaMalloc", "cudaFree", "cudaMallocAsync", "cudaFreeAsync", "cudaMallocManaged", "cudaMallocHost",
         "cudaFreeHost", "cudaMemcpy", "cudaMemcpyAsync", "cudaLaunchKernel", "cudaLaunchKernelExC", "cudaGraphLaunch",
         "cudaDeviceSynchronize", "cudaStreamSynchronize", "__cudaRegisterFatBinary", "__cudaRegisterFunction",
+        "cudaSetDevice",
     ];
 
     private static readonly string[] s_kinds = ["H2H", "H2D", "D2H", "D2D", "Default"];

@@ -42,7 +42,7 @@ public sealed class CudaTests
     {
         var run = await Trace(libraryPath: null);
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains("ok 35", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("ok 36", run.Stdout, StringComparison.Ordinal);
 
         // 5 x cudaMalloc(1 MiB): 5 events, 1048576 bytes, cudaErrorNoDevice, nothing allocated.
         var mallocs = Calls(run, "cudaMalloc");
@@ -96,10 +96,14 @@ public sealed class CudaTests
         Assert.Single(Calls(run, "cudaFreeAsync"));
         Assert.Single(Calls(run, "cudaFreeAsync_ptsz"));
 
-        // Every call failed as the runtime said (no device), and none was missed: 32 calls, 3 registrations.
+        // Every call failed as the runtime said (no device), and none was missed: 33 calls, 3 registrations.
         var calls = run.Events.Where(e => e.Type() == "cuda").ToList();
-        Assert.Equal(32, calls.Count);
+        Assert.Equal(33, calls.Count);
         Assert.All(calls, c => Assert.Equal(100, c.Long("ret")));
+        // cudaSetDevice(1) failed, so every call stays on the default device, 0: the collector knows
+        // it is the default because it traced the program from its first instruction.
+        Assert.Equal(1, Assert.Single(Calls(run, "cudaSetDevice")).Long("device"));
+        Assert.All(calls.Where(c => c.Str("api") != "cudaSetDevice"), c => Assert.Equal(0, c.Long("device")));
         var registers = run.Events.Where(e => e.Type() == "cuda_register").ToList();
         Assert.Equal(["fat_binary", "function", "function"], registers.Select(r => r.Str("kind")!));
         Assert.Equal("_Z6vecAddPfS_S_i", registers[1].Str("name"));
@@ -112,7 +116,7 @@ public sealed class CudaTests
         var run = await Trace(Build("tests/fake-cuda"));
         Assert.Equal(0, run.ExitCode);
         var calls = run.Events.Where(e => e.Type() == "cuda").ToList();
-        Assert.Equal(32, calls.Count);
+        Assert.Equal(33, calls.Count);
         Assert.All(calls, c => Assert.Equal(0, c.Long("ret")));
 
         // The stand-in hands out 1 MiB-aligned fake device addresses; each free names one of them.
@@ -125,6 +129,12 @@ public sealed class CudaTests
         Assert.Equal("vecAdd(float*, float*, float*, int)", launch.Str("kernel"));
         Assert.Equal([64, 2, 1], Dim(launch, "grid"));
         Assert.Equal([256, 1, 1], Dim(launch, "block"));
+
+        // cudaSetDevice(1) succeeded between the allocations and the copies: each call names its device.
+        Assert.All(Calls(run, "cudaMalloc"), m => Assert.Equal(0, m.Long("device")));
+        Assert.Equal(1, Assert.Single(Calls(run, "cudaSetDevice")).Long("device"));
+        Assert.All(Calls(run, "cudaMemcpy"), c => Assert.Equal(1, c.Long("device")));
+        Assert.Equal(1, launch.Long("device"));
     }
 
     [Fact]
@@ -142,7 +152,7 @@ public sealed class CudaTests
                 var psi = new ProcessStartInfo(CudaCalls) { RedirectStandardOutput = true, UseShellExecute = false };
                 psi.Environment["LD_LIBRARY_PATH"] = Build("tests/fake-cuda");
                 using var p = Process.Start(psi)!;
-                Assert.Equal("ok 35", (await p.StandardOutput.ReadToEndAsync()).Trim());
+                Assert.Equal("ok 36", (await p.StandardOutput.ReadToEndAsync()).Trim());
                 await p.WaitForExitAsync();
                 pids.Add(p.Id);
             }
@@ -152,7 +162,7 @@ public sealed class CudaTests
             var events = CollectorRun.ParseEvents(await File.ReadAllTextAsync(file));
             foreach (var pid in pids)
             {
-                Assert.Equal(32, events.Count(e => e.Pid() == pid && e.Type() == "cuda"));
+                Assert.Equal(33, events.Count(e => e.Pid() == pid && e.Type() == "cuda"));
                 Assert.Equal(3, events.Count(e => e.Pid() == pid && e.Type() == "cuda_register"));
                 Assert.Equal("vecAdd(float*, float*, float*, int)",
                     events.Single(e => e.Pid() == pid && e.Str("api") == "cudaLaunchKernel").Str("kernel"));
@@ -248,7 +258,7 @@ public sealed class CudaTests
 
             // The collector goes on: the next run is traced in full.
             using var next = Process.Start(psi)!;
-            Assert.Equal("ok 35", (await next.StandardOutput.ReadToEndAsync()).Trim());
+            Assert.Equal("ok 36", (await next.StandardOutput.ReadToEndAsync()).Trim());
             await next.WaitForExitAsync();
             await Task.Delay(300);
             Assert.Equal(0, Native.Kill(collector.Id, Native.SigTerm));
@@ -258,7 +268,7 @@ public sealed class CudaTests
             var events = CollectorRun.ParseEvents(await File.ReadAllTextAsync(file));
             Assert.Equal(9, events.Single(e => e.Pid() == doomed.Id && e.Type() == "process_exit").Long("signal"));
             Assert.DoesNotContain(events, e => e.Pid() == doomed.Id && e.Type() is "cuda" or "cuda_register");
-            Assert.Equal(32, events.Count(e => e.Pid() == next.Id && e.Type() == "cuda"));
+            Assert.Equal(33, events.Count(e => e.Pid() == next.Id && e.Type() == "cuda"));
         }
         finally
         {

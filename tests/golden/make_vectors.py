@@ -213,6 +213,8 @@ def vectors():
          grid=(64, 2, 1), block=(256, 1, 1), smem=1024, device=0,
          fields={"func": "0x561ead5d5169", "grid": [64, 2, 1], "block": [256, 1, 1], "shared_mem": 1024,
                  "stream": "0x9", "device": 0})
+    # a thread choosing its device: the record names the device asked for, whether or not it worked
+    cuda("cuda_set_device", 17, "cudaSetDevice", 0, 101, 850, device=3, fields={"device": 3})
 
     def register(name, kind, kind_name, handle, host_fun, mangled, demangled):
         b = header(CUDA_REG, 9_999, 1_500, 42, 42, "train", 0)

@@ -82,6 +82,8 @@ int main(int argc, char **argv)
 	CALL(int (*)(void **, size_t, void *), "cudaMallocAsync", &async, 16384, (void *)0x5);
 	CALL(int (*)(void **, size_t, void *), "cudaMallocAsync_ptsz", &async, 16385, (void *)0x6);
 
+	CALL(int (*)(int), "cudaSetDevice", 1); /* later calls are on device 1 (where the runtime has one) */
+
 	static char a[64], b[64];
 	for (int kind = 0; kind <= 4; kind++)
 		CALL(int (*)(void *, const void *, size_t, int), "cudaMemcpy", a, b, 100 + kind, kind);

@@ -40,6 +40,7 @@ int cudaLaunchKernelExC_ptsz(const void *cfg, const void *f, void **a) { (void)c
 int cudaGraphLaunch(void *g, void *s) { (void)g; (void)s; return 0; }
 int cudaGraphLaunch_ptsz(void *g, void *s) { (void)g; (void)s; return 0; }
 int cudaDeviceSynchronize(void) { return 0; }
+int cudaSetDevice(int device) { return device >= 0 && device < 2 ? 0 : 101 /* cudaErrorInvalidDevice */; }
 int cudaStreamSynchronize(void *s) { (void)s; return 0; }
 int cudaStreamSynchronize_ptsz(void *s) { (void)s; return 0; }
 void **__cudaRegisterFatBinary(void *fatbin) { (void)fatbin; return module_handle; }

@@ -136,6 +136,12 @@ static __always_inline void emit_register(struct cuda_inflight *in, __u32 api, l
 		r->kind = SCOPE_CUDA_REG_FAT_BINARY;
 		r->handle = ret; /* void **fatCubinHandle */
 		r->name[0] = 0;
+	} else if (api == SCOPE_CUDA_GET_KERNEL) {
+		/* (cudaKernel_t *kernelPtr, const void *entryFuncAddr) */
+		r->kind = SCOPE_CUDA_REG_KERNEL_HANDLE;
+		r->handle = read_out_ptr(in->a[0]);
+		r->host_fun = in->a[1];
+		r->name[0] = 0;
 	} else {
 		/* __cudaRegisterFunction(void **handle, const char *hostFun, char *deviceFun, const char *deviceName, ...) */
 		r->kind = SCOPE_CUDA_REG_FUNCTION;
@@ -160,8 +166,10 @@ int BPF_KRETPROBE(cuda_exit, long ret)
 	struct cuda_inflight *in = bpf_map_lookup_elem(&cuda_inflight, &key);
 	if (!in)
 		return 0; /* entered before we attached, or its entry was dropped (counted) */
-	if (api == SCOPE_CUDA_REGISTER_FAT_BINARY || api == SCOPE_CUDA_REGISTER_FUNCTION) {
-		emit_register(in, api, ret);
+	if (api == SCOPE_CUDA_REGISTER_FAT_BINARY || api == SCOPE_CUDA_REGISTER_FUNCTION ||
+	    api == SCOPE_CUDA_GET_KERNEL) {
+		if (api != SCOPE_CUDA_GET_KERNEL || ret == 0)
+			emit_register(in, api, ret);
 		bpf_map_delete_elem(&cuda_inflight, &key);
 		return 0;
 	}

@@ -212,7 +212,8 @@ enum scope_cuda_api {
 	SCOPE_CUDA_REGISTER_FAT_BINARY = 15,
 	SCOPE_CUDA_REGISTER_FUNCTION = 16,
 	SCOPE_CUDA_SET_DEVICE = 17,
-	SCOPE_CUDA_API_MAX = 18,
+	SCOPE_CUDA_GET_KERNEL = 18, /* cudaGetKernel and __cudaGetKernel: reported as registrations */
+	SCOPE_CUDA_API_MAX = 19,
 };
 
 #define SCOPE_CUDA_PTSZ 0x1  /* the per-thread-default-stream variant (_ptsz) was called */
@@ -241,6 +242,10 @@ struct scope_cuda_call {
 #define SCOPE_CUDA_REG_FAT_BINARY 1
 #define SCOPE_CUDA_REG_FUNCTION 2
 #define SCOPE_CUDA_REG_SYMBOL 3 /* not a registration: the collector named a stub from ELF symbols */
+/* (__)cudaGetKernel: handle is the cudaKernel_t that launches pass as `func` instead of the stub
+ * (nvcc 12.x+ stubs launch that way), host_fun the stub it stands for; kernel the stub's name,
+ * filled by the collector when it knows it. */
+#define SCOPE_CUDA_REG_KERNEL_HANDLE 4
 #define SCOPE_CUDA_NAME_LEN 256
 
 /*

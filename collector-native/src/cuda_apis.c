@@ -29,6 +29,9 @@ const struct scope_cuda_symbol scope_cuda_symbols[] = {
 	{ "__cudaRegisterFatBinary", SCOPE_CUDA_REGISTER_FAT_BINARY, 0, false },
 	{ "__cudaRegisterFunction", SCOPE_CUDA_REGISTER_FUNCTION, 0, false },
 	{ "cudaSetDevice", SCOPE_CUDA_SET_DEVICE, 0, false },
+	/* CUDA 12+: what nvcc's stubs call once to get the handle they launch with */
+	{ "__cudaGetKernel", SCOPE_CUDA_GET_KERNEL, 0, true },
+	{ "cudaGetKernel", SCOPE_CUDA_GET_KERNEL, 0, true },
 };
 const unsigned scope_cuda_symbols_len = sizeof(scope_cuda_symbols) / sizeof(scope_cuda_symbols[0]);
 _Static_assert(sizeof(scope_cuda_symbols) / sizeof(scope_cuda_symbols[0]) <= SCOPE_CUDA_SYMBOLS_MAX,
@@ -52,6 +55,7 @@ static const char *const api_names[SCOPE_CUDA_API_MAX] = {
 	[SCOPE_CUDA_REGISTER_FAT_BINARY] = "__cudaRegisterFatBinary",
 	[SCOPE_CUDA_REGISTER_FUNCTION] = "__cudaRegisterFunction",
 	[SCOPE_CUDA_SET_DEVICE] = "cudaSetDevice",
+	[SCOPE_CUDA_GET_KERNEL] = "cudaGetKernel",
 };
 
 const char *scope_cuda_api_name(unsigned api)

@@ -412,7 +412,8 @@ static void cuda_register_json(struct jbuf *b, const struct scope_cuda_register 
 	jb_key(b, "kind");
 	jb_lit(b, r->kind == SCOPE_CUDA_REG_FAT_BINARY ? "\"fat_binary\""
 		  : r->kind == SCOPE_CUDA_REG_FUNCTION ? "\"function\""
-		  : r->kind == SCOPE_CUDA_REG_SYMBOL ? "\"elf_symbol\"" : "null");
+		  : r->kind == SCOPE_CUDA_REG_SYMBOL ? "\"elf_symbol\""
+		  : r->kind == SCOPE_CUDA_REG_KERNEL_HANDLE ? "\"kernel_handle\"" : "null");
 	hex_u64(b, "handle", r->handle);
 	if (r->kind != SCOPE_CUDA_REG_FAT_BINARY) {
 		size_t n = r->name_len < SCOPE_CUDA_NAME_LEN ? r->name_len : SCOPE_CUDA_NAME_LEN;

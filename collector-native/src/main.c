@@ -109,6 +109,21 @@ static void complete_register(struct session *s, struct scope_cuda_register *r)
 	scope_cuda_names_add(s->names, r->hdr.pid, r->host_fun, name);
 }
 
+/* A launch handle stands for a stub: it takes the stub's name (from its registration, else from the
+ * ELF symbols), and the record carries the name for readers without the collector's table. */
+static void name_handle(struct session *s, struct scope_cuda_register *r)
+{
+	const char *k = scope_cuda_names_get(s->names, r->hdr.pid, r->host_fun);
+	if (!k && scope_cuda_names_from_elf(s->names, r->hdr.pid, r->host_fun, r->name, sizeof(r->name))) {
+		r->name_len = strnlen(r->name, sizeof(r->name));
+		k = scope_cuda_names_get(s->names, r->hdr.pid, r->host_fun);
+	}
+	if (!k)
+		return;
+	scope_cuda_names_add(s->names, r->hdr.pid, r->handle, k); /* the whole name: kernel[] may cut it */
+	snprintf(r->kernel, sizeof(r->kernel), "%s", k);
+}
+
 /*
  * What the collector itself learns from records on their way out: kernel names from registrations
  * (and from ELF symbols when a launch names a stub no registration did), and which processes ended,
@@ -132,6 +147,10 @@ static size_t observe(struct session *s, const void *data, size_t len, union obs
 		memcpy(&copy->reg, data, sizeof(copy->reg));
 		if (copy->reg.kind == SCOPE_CUDA_REG_FUNCTION) {
 			complete_register(s, &copy->reg);
+			return sizeof(copy->reg);
+		}
+		if (copy->reg.kind == SCOPE_CUDA_REG_KERNEL_HANDLE) {
+			name_handle(s, &copy->reg);
 			return sizeof(copy->reg);
 		}
 	} else if (h.type == SCOPE_EV_CUDA_CALL && len >= sizeof(struct scope_cuda_call)) {

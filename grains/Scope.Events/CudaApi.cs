@@ -23,6 +23,7 @@ public enum CudaApi : ushort
     RegisterFatBinary = 15,
     RegisterFunction = 16,
     SetDevice = 17,
+    GetKernel = 18,
 #pragma warning restore CS1591
 }
 
@@ -34,7 +35,7 @@ public static class CudaNames
         null, "cudaMalloc", "cudaFree", "cudaMallocAsync", "cudaFreeAsync", "cudaMallocManaged", "cudaMallocHost",
         "cudaFreeHost", "cudaMemcpy", "cudaMemcpyAsync", "cudaLaunchKernel", "cudaLaunchKernelExC", "cudaGraphLaunch",
         "cudaDeviceSynchronize", "cudaStreamSynchronize", "__cudaRegisterFatBinary", "__cudaRegisterFunction",
-        "cudaSetDevice",
+        "cudaSetDevice", "cudaGetKernel",
     ];
 
     private static readonly string[] s_kinds = ["H2H", "H2D", "D2H", "D2D", "Default"];

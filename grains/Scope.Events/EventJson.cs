@@ -134,6 +134,7 @@ public static class EventJson
             case Wire.CudaRegFatBinary: w.WriteString("kind"u8, "fat_binary"u8); break;
             case Wire.CudaRegFunction: w.WriteString("kind"u8, "function"u8); break;
             case Wire.CudaRegSymbol: w.WriteString("kind"u8, "elf_symbol"u8); break;
+            case Wire.CudaRegKernelHandle: w.WriteString("kind"u8, "kernel_handle"u8); break;
             default: w.WriteNull("kind"u8); break;
         }
         WriteHexProperty(w, "handle"u8, r.Handle);

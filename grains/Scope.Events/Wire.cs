@@ -68,6 +68,9 @@ public static class Wire
     /// <summary>Not a registration: the collector named a stub from ELF symbols.</summary>
     public const ushort CudaRegSymbol = 3;
 
+    /// <summary>A kernel handle (<c>cudaKernel_t</c>) that launches pass instead of the stub it stands for.</summary>
+    public const ushort CudaRegKernelHandle = 4;
+
     /// <summary><see cref="SyscallData.DataKind"/>: nothing captured.</summary>
     public const ushort DataNone = 0;
 

@@ -115,8 +115,9 @@ public sealed class CudaTests
     {
         var run = await Trace(Build("tests/fake-cuda"));
         Assert.Equal(0, run.ExitCode);
+        Assert.Contains("ok 38", run.Stdout, StringComparison.Ordinal);
         var calls = run.Events.Where(e => e.Type() == "cuda").ToList();
-        Assert.Equal(33, calls.Count);
+        Assert.Equal(34, calls.Count);
         Assert.All(calls, c => Assert.Equal(0, c.Long("ret")));
 
         // The stand-in hands out 1 MiB-aligned fake device addresses; each free names one of them.
@@ -125,10 +126,25 @@ public sealed class CudaTests
         Assert.Equal(allocated, Calls(run, "cudaFree").Select(f => Hex(f, "ptr")));
         Assert.Equal(["H2H", "H2D", "D2H", "D2D", "Default"], Calls(run, "cudaMemcpy").Select(c => c.Str("kind_name")!));
 
-        var launch = Assert.Single(Calls(run, "cudaLaunchKernel"));
+        var launches = Calls(run, "cudaLaunchKernel");
+        Assert.Equal(2, launches.Count);
+        var launch = launches[0];
         Assert.Equal("vecAdd(float*, float*, float*, int)", launch.Str("kernel"));
         Assert.Equal([64, 2, 1], Dim(launch, "grid"));
         Assert.Equal([256, 1, 1], Dim(launch, "block"));
+
+        // As nvcc 12+ stubs do, the second launch passes the handle __cudaGetKernel gave for the
+        // scale stub, not the stub: it is named through that handle.
+        var registers = run.Events.Where(e => e.Type() == "cuda_register").ToList();
+        Assert.Equal(["fat_binary", "function", "function", "kernel_handle"], registers.Select(r => r.Str("kind")!));
+        var handle = registers[3];
+        Assert.Equal(Hex(registers[2], "host_fun"), Hex(handle, "host_fun"));
+        Assert.Equal("scale(float*, float)", handle.Str("kernel"));
+        var byHandle = launches[1];
+        Assert.Equal(Hex(handle, "handle"), Hex(byHandle, "func"));
+        Assert.NotEqual(Hex(handle, "host_fun"), Hex(byHandle, "func"));
+        Assert.Equal("scale(float*, float)", byHandle.Str("kernel"));
+        Assert.Equal([2, 2, 2], Dim(byHandle, "grid"));
 
         // cudaSetDevice(1) succeeded between the allocations and the copies: each call names its device.
         Assert.All(Calls(run, "cudaMalloc"), m => Assert.Equal(0, m.Long("device")));
@@ -152,7 +168,7 @@ public sealed class CudaTests
                 var psi = new ProcessStartInfo(CudaCalls) { RedirectStandardOutput = true, UseShellExecute = false };
                 psi.Environment["LD_LIBRARY_PATH"] = Build("tests/fake-cuda");
                 using var p = Process.Start(psi)!;
-                Assert.Equal("ok 36", (await p.StandardOutput.ReadToEndAsync()).Trim());
+                Assert.Equal("ok 38", (await p.StandardOutput.ReadToEndAsync()).Trim());
                 await p.WaitForExitAsync();
                 pids.Add(p.Id);
             }
@@ -162,10 +178,10 @@ public sealed class CudaTests
             var events = CollectorRun.ParseEvents(await File.ReadAllTextAsync(file));
             foreach (var pid in pids)
             {
-                Assert.Equal(33, events.Count(e => e.Pid() == pid && e.Type() == "cuda"));
-                Assert.Equal(3, events.Count(e => e.Pid() == pid && e.Type() == "cuda_register"));
-                Assert.Equal("vecAdd(float*, float*, float*, int)",
-                    events.Single(e => e.Pid() == pid && e.Str("api") == "cudaLaunchKernel").Str("kernel"));
+                Assert.Equal(34, events.Count(e => e.Pid() == pid && e.Type() == "cuda"));
+                Assert.Equal(4, events.Count(e => e.Pid() == pid && e.Type() == "cuda_register"));
+                Assert.Equal(["vecAdd(float*, float*, float*, int)", "scale(float*, float)"],
+                    events.Where(e => e.Pid() == pid && e.Str("api") == "cudaLaunchKernel").Select(e => e.Str("kernel")));
             }
         }
         finally
@@ -258,7 +274,7 @@ public sealed class CudaTests
 
             // The collector goes on: the next run is traced in full.
             using var next = Process.Start(psi)!;
-            Assert.Equal("ok 36", (await next.StandardOutput.ReadToEndAsync()).Trim());
+            Assert.Equal("ok 38", (await next.StandardOutput.ReadToEndAsync()).Trim());
             await next.WaitForExitAsync();
             await Task.Delay(300);
             Assert.Equal(0, Native.Kill(collector.Id, Native.SigTerm));
@@ -268,7 +284,7 @@ public sealed class CudaTests
             var events = CollectorRun.ParseEvents(await File.ReadAllTextAsync(file));
             Assert.Equal(9, events.Single(e => e.Pid() == doomed.Id && e.Type() == "process_exit").Long("signal"));
             Assert.DoesNotContain(events, e => e.Pid() == doomed.Id && e.Type() is "cuda" or "cuda_register");
-            Assert.Equal(33, events.Count(e => e.Pid() == next.Id && e.Type() == "cuda"));
+            Assert.Equal(34, events.Count(e => e.Pid() == next.Id && e.Type() == "cuda"));
         }
         finally
         {

@@ -11,8 +11,22 @@ namespace Scope.Silo.E2E.Tests;
 /// lengths, wrong versions, forged MACs, unknown senders and oversized frames. The silo stays up,
 /// its memory stays flat, and every frame is counted as rejected, by reason, exactly.
 /// </summary>
-public sealed partial class BadInputTests(ScopeNode node, ITestOutputHelper output) : IClassFixture<ScopeNode>
+public sealed partial class BadInputTests(BadInputTests.CompactNode node, ITestOutputHelper output) : IClassFixture<BadInputTests.CompactNode>
 {
+    /// <summary>
+    /// A node whose memory tracks what it holds: the silo's default server GC lets its heaps grow
+    /// with allocation rate long before it collects, so RSS would measure the GC's budget, not a
+    /// leak. Workstation GC with a small gen0 collects often; a per-frame leak still grows RSS.
+    /// </summary>
+    public sealed class CompactNode : ScopeNode
+    {
+        protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>
+        {
+            ["DOTNET_gcServer"] = "0",
+            ["DOTNET_GCgen0size"] = "0x1000000",
+        };
+    }
+
     private const int Frames = 1_000_000;
 
     [GeneratedRegex("""^scope_ingest_rejected_total\{[^}]*reason="([a-z_]+)"[^}]*\} (\d+)""", RegexOptions.Multiline)]

@@ -232,6 +232,10 @@ def vectors():
     # the demangled name is the collector's work (the kernel side leaves it empty): a reader only reads it
     register("cuda_register_function", 2, "function", 0x561ECE1D86F0, 0x561EAD5D5169, "_Z6vecAddPfS_S_i",
              "vecAdd(float*, float*, float*, int)")
+    # __cudaGetKernel's handle for that stub (nvcc 12+ stubs launch with it); no mangled name: the
+    # collector names it from the stub's registration
+    register("cuda_register_kernel_handle", 4, "kernel_handle", 0x36C16440, 0x561EAD5D5169, "",
+             "vecAdd(float*, float*, float*, int)")
     return v
 
 

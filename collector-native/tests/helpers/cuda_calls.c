@@ -97,6 +97,12 @@ int main(int argc, char **argv)
 	CALL(int (*)(const void *, dim3, dim3, void **, size_t, void *), "cudaLaunchKernel_ptsz", (const void *)scale_stub, block, grid, args, 0, (void *)0xa);
 	launch_config cfg = { { 8, 4, 2 }, { 32, 2, 1 }, 512, (void *)0xb, NULL, 0 };
 	CALL(int (*)(const launch_config *, const void *, void **), "cudaLaunchKernelExC", &cfg, (const void *)vecAdd_stub, args);
+	/* As nvcc 12+ stubs launch: with the handle __cudaGetKernel gives for the stub (runtimes that have it). */
+	void *handle = NULL;
+	if (CALL(int (*)(void **, const void *), "__cudaGetKernel", &handle, (const void *)scale_stub) == 0) {
+		dim3 g2 = { 2, 2, 2 };
+		CALL(int (*)(const void *, dim3, dim3, void **, size_t, void *), "cudaLaunchKernel", handle, g2, block, args, 0, (void *)0xf);
+	}
 	CALL(int (*)(void *, void *), "cudaGraphLaunch", (void *)0xdead, (void *)0xc);
 	CALL(int (*)(void), "cudaDeviceSynchronize");
 	CALL(int (*)(void *), "cudaStreamSynchronize", (void *)0xd);

@@ -70,7 +70,9 @@ static __always_inline __u64 key_of(__u32 api)
 	return (bpf_get_current_pid_tgid() << 32) | api;
 }
 
-SEC("uprobe")
+/* Sleepable: at a registration it faults the kernel name's page in (a library being loaded has
+ * not touched its .rodata yet), so that the return, which cannot fault, reads it. */
+SEC("uprobe.s")
 int BPF_KPROBE(cuda_enter)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
@@ -81,6 +83,17 @@ int BPF_KPROBE(cuda_enter)
 		       PT_REGS_PARM5(ctx), ctx->r9 /* the sixth: no PT_REGS_PARM6 in libbpf 1.1 */ },
 	};
 	switch (api) {
+	case SCOPE_CUDA_REGISTER_FUNCTION: {
+		/* (handle, hostFun, deviceFun, deviceName, ...): the first and the last byte the record
+		 * can hold, which may lie in two pages; a failure here only means nothing to fault in. */
+		__u64 name = in.a[3] ? in.a[3] : in.a[2];
+		char c;
+		if (name) {
+			bpf_copy_from_user(&c, 1, (void *)name);
+			bpf_copy_from_user(&c, 1, (void *)(name + SCOPE_CUDA_NAME_LEN - 1));
+		}
+		break;
+	}
 	case SCOPE_CUDA_LAUNCH_KERNEL: {
 		/* dim3 is 12 bytes, passed in two registers each; sharedMem and stream are on the stack. */
 		in.grid[0] = (__u32)in.a[1];
@@ -131,6 +144,7 @@ static __always_inline void emit_register(struct cuda_inflight *in, __u32 api, l
 	r->flags = 0;
 	r->name_len = 0;
 	r->host_fun = 0;
+	r->name_addr = 0;
 	r->kernel[0] = 0; /* the collector demangles */
 	if (api == SCOPE_CUDA_REGISTER_FAT_BINARY) {
 		r->kind = SCOPE_CUDA_REG_FAT_BINARY;
@@ -147,14 +161,24 @@ static __always_inline void emit_register(struct cuda_inflight *in, __u32 api, l
 		r->kind = SCOPE_CUDA_REG_FUNCTION;
 		r->handle = in->a[0];
 		r->host_fun = in->a[1];
+		/* Fails when the string's page is not resident yet (a library being loaded): a uprobe
+		 * cannot fault it in, so name_addr tells the collector where to read it. */
+		r->name_addr = in->a[3] ? in->a[3] : in->a[2];
 		long n = bpf_probe_read_user_str(r->name, sizeof(r->name), (void *)in->a[3]);
 		if (n <= 1)
 			n = bpf_probe_read_user_str(r->name, sizeof(r->name), (void *)in->a[2]);
+		if (n < 0)
+			n = 0;
 		r->name_len = n > 0 ? n - 1 : 0;
 		if (n == sizeof(r->name))
 			r->flags = SCOPE_EXEC_FILENAME_TRUNCATED;
 	}
+	bool cut = r->flags & SCOPE_EXEC_FILENAME_TRUNCATED;
 	bpf_ringbuf_submit(r, 0);
+	/* The rest of the name is only in the process: keep it there until the collector has read it
+	 * (long C++ template names are common; a short-lived process would otherwise be gone). */
+	if (cut)
+		stop_for_collector(SCOPE_CONTROL_NAME);
 }
 
 SEC("uretprobe")

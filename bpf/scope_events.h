@@ -249,7 +249,7 @@ struct scope_cuda_call {
 #define SCOPE_CUDA_NAME_LEN 256
 
 /*
- * 584 bytes: a module or kernel registration. For a function, host_fun is the stub a launch passes
+ * 592 bytes: a module or kernel registration. For a function, host_fun is the stub a launch passes
  * as `func`, name the device function's name as registered (mangled), and kernel the same name
  * demangled: the kernel side leaves it empty and the collector, which has a demangler, fills it in
  * before the record leaves, so no reader needs one.
@@ -261,6 +261,8 @@ struct scope_cuda_register {
 	__u32 flags;      /* SCOPE_EXEC_FILENAME_TRUNCATED when the name was cut */
 	__u64 handle;     /* the fat binary handle */
 	__u64 host_fun;
+	__u64 name_addr;  /* where the name is in the process: the collector reads it from there when
+			   * the kernel side could not (a page not yet faulted in) or had to cut it */
 	char name[SCOPE_CUDA_NAME_LEN];
 	char kernel[SCOPE_CUDA_NAME_LEN]; /* NUL-terminated */
 };
@@ -313,7 +315,7 @@ SCOPE_ASSERT_SIZE(scope_syscall_count, 32);
 SCOPE_ASSERT_SIZE(scope_syscall_counts, 1080);
 SCOPE_ASSERT_SIZE(scope_syscall_hist, 440);
 SCOPE_ASSERT_SIZE(scope_cuda_call, 144);
-SCOPE_ASSERT_SIZE(scope_cuda_register, 584);
+SCOPE_ASSERT_SIZE(scope_cuda_register, 592);
 SCOPE_ASSERT_SIZE(scope_batch_header, 256);
 
 #endif /* SCOPE_EVENTS_H */

@@ -51,6 +51,7 @@ enum scope_control_reason {
 	SCOPE_CONTROL_EXEC = 1,   /* a target exec'd a new image */
 	SCOPE_CONTROL_DLOPEN = 2, /* a target's dynamic loader changed its list of objects */
 	SCOPE_CONTROL_FORK = 3,   /* a target forked: pid is the child's, stopped before it runs */
+	SCOPE_CONTROL_NAME = 4,   /* a kernel name longer than its record: read the rest while it waits */
 };
 
 struct scope_control {

@@ -68,7 +68,7 @@ static size_t fixed_size(uint16_t type)
 	case SCOPE_EV_SYSCALL_COUNTS: return 1080;
 	case SCOPE_EV_SYSCALL_HIST: return 440;
 	case SCOPE_EV_CUDA_CALL: return 144;
-	case SCOPE_EV_CUDA_REGISTER: return 584;
+	case SCOPE_EV_CUDA_REGISTER: return 592;
 	}
 	return 0;
 }

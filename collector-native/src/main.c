@@ -2,6 +2,7 @@
  * JSON lines until the command ends or a signal asks it to stop. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,9 @@ struct session {
 	struct scope_sender sender;
 	double last_batch;
 	struct scope_cuda_names *names; /* with cuda probes: kernel names by process and stub */
+	/* processes stopped until the records before their stop are handled (SCOPE_CONTROL_NAME) */
+	pid_t *resume;
+	size_t nresume;
 };
 
 static int sink_record(struct session *s, void *data, size_t len);
@@ -98,13 +102,45 @@ static const char *kernel_name(void *ctx, uint32_t pid, uint64_t host_fun)
 	return scope_cuda_names_get(ctx, pid, host_fun);
 }
 
-/* Fills a registration's demangled name, which the kernel side leaves empty. */
+/* Reads a NUL-terminated string from a process's memory (which, unlike a uprobe, may fault its
+ * page in). Returns its length, or -1. */
+static ssize_t read_remote_str(pid_t pid, uint64_t addr, char *out, size_t outlen)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = pread(fd, out, outlen - 1, (off_t)addr);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	out[n] = 0;
+	return (ssize_t)strlen(out);
+}
+
+/* Fills a registration's demangled name, which the kernel side leaves empty, reading the whole
+ * mangled name from the process when the kernel side could not read it or had to cut it (long C++
+ * template names are the rule in PyTorch). */
 static void complete_register(struct session *s, struct scope_cuda_register *r)
 {
-	char name[SCOPE_CUDA_NAME_LEN + 1];
+	char name[4096];
 	size_t n = r->name_len < SCOPE_CUDA_NAME_LEN ? r->name_len : SCOPE_CUDA_NAME_LEN;
 	memcpy(name, r->name, n);
 	name[n] = 0;
+	if ((n == 0 || (r->flags & SCOPE_EXEC_FILENAME_TRUNCATED)) && r->name_addr) {
+		ssize_t len = read_remote_str(r->hdr.pid, r->name_addr, name, sizeof(name));
+		if (len > 0) {
+			memcpy(r->name, name, (size_t)len < SCOPE_CUDA_NAME_LEN - 1 ? (size_t)len + 1 : SCOPE_CUDA_NAME_LEN);
+			r->name_len = (size_t)len < SCOPE_CUDA_NAME_LEN - 1 ? (uint16_t)len : SCOPE_CUDA_NAME_LEN - 1;
+			if ((size_t)len < SCOPE_CUDA_NAME_LEN - 1)
+				r->flags &= ~SCOPE_EXEC_FILENAME_TRUNCATED;
+			else
+				r->flags |= SCOPE_EXEC_FILENAME_TRUNCATED;
+		} else {
+			name[n] = 0; /* the process is gone: what the kernel side read is all there is */
+		}
+	}
 	scope_demangle(name, r->kernel, sizeof(r->kernel));
 	scope_cuda_names_add(s->names, r->hdr.pid, r->host_fun, name);
 }
@@ -202,6 +238,23 @@ static int on_record(void *ctx, void *data, size_t len)
 }
 
 /* A target stopped itself (at exec, or in ld.so after a dlopen) and waits for its uprobes. */
+/* Lets processes stopped for a name read go on, once every record submitted before their stop has
+ * been handled (consumed here, outside any ring-buffer callback). */
+static void resume_waiting(struct session *s, struct ring_buffer *rb)
+{
+	if (!s->nresume)
+		return;
+	/* A stop seen in the first pass had its registration submitted before it: the second pass
+	 * has it. Stops first seen in the second pass wait for the next call. */
+	ring_buffer__consume(rb);
+	size_t ready = s->nresume;
+	ring_buffer__consume(rb);
+	for (size_t i = 0; i < ready; i++)
+		kill(s->resume[i], SIGCONT);
+	memmove(s->resume, s->resume + ready, (s->nresume - ready) * sizeof(*s->resume));
+	s->nresume -= ready;
+}
+
 static int on_control(void *ctx, void *data, size_t len)
 {
 	struct session *s = ctx;
@@ -209,6 +262,17 @@ static int on_control(void *ctx, void *data, size_t len)
 	if (len < sizeof(c))
 		return 0;
 	memcpy(&c, data, sizeof(c));
+	if (c.reason == SCOPE_CONTROL_NAME) {
+		/* Its registration may not be handled yet: resume it after this poll's records are. */
+		pid_t *nr = realloc(s->resume, (s->nresume + 1) * sizeof(*nr));
+		if (nr) {
+			s->resume = nr;
+			s->resume[s->nresume++] = c.pid;
+		} else {
+			kill(c.pid, SIGCONT);
+		}
+		return 0;
+	}
 	int r = scope_cuda_attach(&s->probes, c.pid, NULL, NULL);
 	if (r >= 0 && c.reason == SCOPE_CONTROL_EXEC)
 		scope_cuda_set_from_start(&s->probes, c.pid);
@@ -369,6 +433,7 @@ static int run(struct session *s, struct scope_command *cmd)
 			exit_code = SCOPE_EXIT_FAILURE;
 			break;
 		}
+		resume_waiting(s, rb);
 		if (cmd->pid > 0 && child_changed) {
 			child_changed = 0;
 			int status;
@@ -417,6 +482,9 @@ static int run(struct session *s, struct scope_command *cmd)
 		scope_output_write(&s->out, &s->buf);
 	}
 	ring_buffer__consume(rb);
+	while (s->nresume) /* never leave a process stopped behind */
+		resume_waiting(s, rb);
+	free(s->resume);
 	scope_json_flush(s->dec, &s->buf);
 	flush_live_counts(s); /* processes still running: totals so far, final=false */
 	ring_buffer__free(rb);

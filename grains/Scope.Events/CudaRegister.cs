@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Scope.Events;
 
 /// <summary>
-/// <c>struct scope_cuda_register</c> (584 bytes): a module or kernel registration. <see cref="Kernel"/>
+/// <c>struct scope_cuda_register</c> (592 bytes): a module or kernel registration. <see cref="Kernel"/>
 /// is the name demangled, filled in by the collector, so readers need no demangler.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
@@ -26,6 +26,9 @@ public struct CudaRegister
 
     /// <summary>The host stub a launch passes as its function.</summary>
     public ulong HostFun;
+
+    /// <summary>Where the name lay in the process (the collector reads it from there when needed).</summary>
+    public ulong NameAddr;
 
     /// <summary>The device function's name as registered (mangled).</summary>
     public Text256 Name;

@@ -42,7 +42,7 @@ public sealed class CudaTests
     {
         var run = await Trace(libraryPath: null);
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains("ok 36", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("ok 38", run.Stdout, StringComparison.Ordinal);
 
         // 5 x cudaMalloc(1 MiB): 5 events, 1048576 bytes, cudaErrorNoDevice, nothing allocated.
         var mallocs = Calls(run, "cudaMalloc");
@@ -73,7 +73,9 @@ public sealed class CudaTests
         Assert.Equal("D2D", Assert.Single(Calls(run, "cudaMemcpyAsync_ptsz")).Str("kind_name"));
 
         // Launches: the stub named by its registration, grid and block from the dim3 registers.
-        var launch = Assert.Single(Calls(run, "cudaLaunchKernel"));
+        var launches = Calls(run, "cudaLaunchKernel");
+        Assert.Equal(2, launches.Count);
+        var launch = launches[0];
         Assert.Equal("vecAdd(float*, float*, float*, int)", launch.Str("kernel"));
         Assert.Equal([64, 2, 1], Dim(launch, "grid"));
         Assert.Equal([256, 1, 1], Dim(launch, "block"));
@@ -96,18 +98,28 @@ public sealed class CudaTests
         Assert.Single(Calls(run, "cudaFreeAsync"));
         Assert.Single(Calls(run, "cudaFreeAsync_ptsz"));
 
-        // Every call failed as the runtime said (no device), and none was missed: 33 calls, 3 registrations.
+        // Every call failed as the runtime said (no device), and none was missed: 34 calls, 4 registrations.
         var calls = run.Events.Where(e => e.Type() == "cuda").ToList();
-        Assert.Equal(33, calls.Count);
+        Assert.Equal(34, calls.Count);
         Assert.All(calls, c => Assert.Equal(100, c.Long("ret")));
         // cudaSetDevice(1) failed, so every call stays on the default device, 0: the collector knows
         // it is the default because it traced the program from its first instruction.
         Assert.Equal(1, Assert.Single(Calls(run, "cudaSetDevice")).Long("device"));
         Assert.All(calls.Where(c => c.Str("api") != "cudaSetDevice"), c => Assert.Equal(0, c.Long("device")));
         var registers = run.Events.Where(e => e.Type() == "cuda_register").ToList();
-        Assert.Equal(["fat_binary", "function", "function"], registers.Select(r => r.Str("kind")!));
+        Assert.Equal(["fat_binary", "function", "function", "function"], registers.Select(r => r.Str("kind")!));
         Assert.Equal("_Z6vecAddPfS_S_i", registers[1].Str("name"));
         Assert.Equal(Hex(launch, "func"), Hex(registers[1], "host_fun"));
+
+        // A 300-character name in a page the uprobe could not read (not faulted in yet): the
+        // collector read it from the process. The record holds its first 255 bytes and says so;
+        // the launch carries the whole demangled name.
+        var longName = new string('k', 300);
+        var longReg = registers[3];
+        Assert.Equal("_Z300" + longName[..250], longReg.Str("name"));
+        Assert.True(longReg.GetProperty("name_truncated").GetBoolean());
+        Assert.Equal(longName + "(float*)", launches[1].Str("kernel"));
+        Assert.Equal(Hex(longReg, "host_fun"), Hex(launches[1], "func"));
     }
 
     [Fact]
@@ -115,9 +127,9 @@ public sealed class CudaTests
     {
         var run = await Trace(Build("tests/fake-cuda"));
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains("ok 38", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("ok 40", run.Stdout, StringComparison.Ordinal);
         var calls = run.Events.Where(e => e.Type() == "cuda").ToList();
-        Assert.Equal(34, calls.Count);
+        Assert.Equal(35, calls.Count);
         Assert.All(calls, c => Assert.Equal(0, c.Long("ret")));
 
         // The stand-in hands out 1 MiB-aligned fake device addresses; each free names one of them.
@@ -127,7 +139,7 @@ public sealed class CudaTests
         Assert.Equal(["H2H", "H2D", "D2H", "D2D", "Default"], Calls(run, "cudaMemcpy").Select(c => c.Str("kind_name")!));
 
         var launches = Calls(run, "cudaLaunchKernel");
-        Assert.Equal(2, launches.Count);
+        Assert.Equal(3, launches.Count);
         var launch = launches[0];
         Assert.Equal("vecAdd(float*, float*, float*, int)", launch.Str("kernel"));
         Assert.Equal([64, 2, 1], Dim(launch, "grid"));
@@ -136,11 +148,11 @@ public sealed class CudaTests
         // As nvcc 12+ stubs do, the second launch passes the handle __cudaGetKernel gave for the
         // scale stub, not the stub: it is named through that handle.
         var registers = run.Events.Where(e => e.Type() == "cuda_register").ToList();
-        Assert.Equal(["fat_binary", "function", "function", "kernel_handle"], registers.Select(r => r.Str("kind")!));
-        var handle = registers[3];
+        Assert.Equal(["fat_binary", "function", "function", "function", "kernel_handle"], registers.Select(r => r.Str("kind")!));
+        var handle = registers[4];
         Assert.Equal(Hex(registers[2], "host_fun"), Hex(handle, "host_fun"));
         Assert.Equal("scale(float*, float)", handle.Str("kernel"));
-        var byHandle = launches[1];
+        var byHandle = launches[2];
         Assert.Equal(Hex(handle, "handle"), Hex(byHandle, "func"));
         Assert.NotEqual(Hex(handle, "host_fun"), Hex(byHandle, "func"));
         Assert.Equal("scale(float*, float)", byHandle.Str("kernel"));
@@ -168,7 +180,7 @@ public sealed class CudaTests
                 var psi = new ProcessStartInfo(CudaCalls) { RedirectStandardOutput = true, UseShellExecute = false };
                 psi.Environment["LD_LIBRARY_PATH"] = Build("tests/fake-cuda");
                 using var p = Process.Start(psi)!;
-                Assert.Equal("ok 38", (await p.StandardOutput.ReadToEndAsync()).Trim());
+                Assert.Equal("ok 40", (await p.StandardOutput.ReadToEndAsync()).Trim());
                 await p.WaitForExitAsync();
                 pids.Add(p.Id);
             }
@@ -178,9 +190,9 @@ public sealed class CudaTests
             var events = CollectorRun.ParseEvents(await File.ReadAllTextAsync(file));
             foreach (var pid in pids)
             {
-                Assert.Equal(34, events.Count(e => e.Pid() == pid && e.Type() == "cuda"));
-                Assert.Equal(4, events.Count(e => e.Pid() == pid && e.Type() == "cuda_register"));
-                Assert.Equal(["vecAdd(float*, float*, float*, int)", "scale(float*, float)"],
+                Assert.Equal(35, events.Count(e => e.Pid() == pid && e.Type() == "cuda"));
+                Assert.Equal(5, events.Count(e => e.Pid() == pid && e.Type() == "cuda_register"));
+                Assert.Equal(["vecAdd(float*, float*, float*, int)", new string('k', 300) + "(float*)", "scale(float*, float)"],
                     events.Where(e => e.Pid() == pid && e.Str("api") == "cudaLaunchKernel").Select(e => e.Str("kernel")));
             }
         }
@@ -274,7 +286,7 @@ public sealed class CudaTests
 
             // The collector goes on: the next run is traced in full.
             using var next = Process.Start(psi)!;
-            Assert.Equal("ok 38", (await next.StandardOutput.ReadToEndAsync()).Trim());
+            Assert.Equal("ok 40", (await next.StandardOutput.ReadToEndAsync()).Trim());
             await next.WaitForExitAsync();
             await Task.Delay(300);
             Assert.Equal(0, Native.Kill(collector.Id, Native.SigTerm));
@@ -284,7 +296,7 @@ public sealed class CudaTests
             var events = CollectorRun.ParseEvents(await File.ReadAllTextAsync(file));
             Assert.Equal(9, events.Single(e => e.Pid() == doomed.Id && e.Type() == "process_exit").Long("signal"));
             Assert.DoesNotContain(events, e => e.Pid() == doomed.Id && e.Type() is "cuda" or "cuda_register");
-            Assert.Equal(34, events.Count(e => e.Pid() == next.Id && e.Type() == "cuda"));
+            Assert.Equal(35, events.Count(e => e.Pid() == next.Id && e.Type() == "cuda"));
         }
         finally
         {

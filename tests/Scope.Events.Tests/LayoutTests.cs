@@ -34,7 +34,7 @@ public sealed class LayoutTests
         Assert.Equal(1080, Wire.RecordSize(RecordType.SyscallCounts));
         Assert.Equal(440, Wire.RecordSize(RecordType.SyscallHist));
         Assert.Equal(144, Wire.RecordSize(RecordType.CudaCall));
-        Assert.Equal(584, Wire.RecordSize(RecordType.CudaRegister));
+        Assert.Equal(592, Wire.RecordSize(RecordType.CudaRegister));
         Assert.Equal(0, Wire.RecordSize(0));
         Assert.Equal(0, Wire.RecordSize((RecordType)10));
     }
@@ -56,8 +56,9 @@ public sealed class LayoutTests
         var r = default(CudaRegister);
         Assert.Equal(56, Offset(ref r, ref r.Handle));
         Assert.Equal(64, Offset(ref r, ref r.HostFun));
-        Assert.Equal(72, Offset(ref r, ref r.Name));
-        Assert.Equal(328, Offset(ref r, ref r.Kernel));
+        Assert.Equal(72, Offset(ref r, ref r.NameAddr));
+        Assert.Equal(80, Offset(ref r, ref r.Name));
+        Assert.Equal(336, Offset(ref r, ref r.Kernel));
     }
 
     [Fact]

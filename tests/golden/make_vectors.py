@@ -16,7 +16,7 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "v1")
 
 EXEC, FORK, EXIT, SYSCALL, SYSCALL_DATA, COUNTS, HIST, CUDA, CUDA_REG = 1, 2, 3, 4, 5, 6, 7, 8, 9
 SIZES = {EXEC: 1360, FORK: 80, EXIT: 72, SYSCALL: 120, SYSCALL_DATA: 384, COUNTS: 1080, HIST: 440,
-         CUDA: 144, CUDA_REG: 584}
+         CUDA: 144, CUDA_REG: 592}
 TYPE_NAMES = {EXEC: "process_exec", FORK: "process_fork", EXIT: "process_exit",
               SYSCALL: "syscall", SYSCALL_DATA: "syscall", COUNTS: "syscall_counts",
               HIST: "syscall_hist", CUDA: "cuda", CUDA_REG: "cuda_register"}
@@ -218,7 +218,8 @@ def vectors():
 
     def register(name, kind, kind_name, handle, host_fun, mangled, demangled):
         b = header(CUDA_REG, 9_999, 1_500, 42, 42, "train", 0)
-        b += struct.pack("<HHIQQ", kind, len(mangled), 0, handle, host_fun)
+        name_addr = 0x7F3A12345000 if kind == 2 else 0
+        b += struct.pack("<HHIQQQ", kind, len(mangled), 0, handle, host_fun, name_addr)
         b += mangled.encode().ljust(256, b"\0") + demangled.encode().ljust(256, b"\0")
         j = json_header(CUDA_REG, 9_999, 1_500, 42, 42, "train", 0)
         j.update({"kind": kind_name, "handle": hex(handle)})

@@ -246,6 +246,8 @@ struct scope_cuda_call {
  * (nvcc 12.x+ stubs launch that way), host_fun the stub it stands for; kernel the stub's name,
  * filled by the collector when it knows it. */
 #define SCOPE_CUDA_REG_KERNEL_HANDLE 4
+/* scope_cuda_register.flags, besides SCOPE_EXEC_FILENAME_TRUNCATED (the name was cut): */
+#define SCOPE_CUDA_REG_NOT_DEMANGLED 0x2 /* a mangled name the demangler cannot read: kernel = name */
 #define SCOPE_CUDA_NAME_LEN 256
 
 /*

@@ -93,7 +93,7 @@ void scope_cuda_names_add(struct scope_cuda_names *n, uint32_t pid, uint64_t hos
 		return;
 	if ((n->used + 1) * 2 > n->cap)
 		grow(n);
-	char d[1024];
+	char d[4096];
 	scope_demangle(name, d, sizeof(d));
 	char *copy = strdup(d);
 	if (copy)

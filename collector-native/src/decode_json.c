@@ -428,6 +428,10 @@ static void cuda_register_json(struct jbuf *b, const struct scope_cuda_register 
 			jb_key(b, "name_truncated");
 			jb_lit(b, "true");
 		}
+		if (r->flags & SCOPE_CUDA_REG_NOT_DEMANGLED) {
+			jb_key(b, "not_demangled");
+			jb_lit(b, "true");
+		}
 	}
 	end_line(b);
 }

@@ -124,7 +124,7 @@ static ssize_t read_remote_str(pid_t pid, uint64_t addr, char *out, size_t outle
  * template names are the rule in PyTorch). */
 static void complete_register(struct session *s, struct scope_cuda_register *r)
 {
-	char name[4096];
+	static char name[16384]; /* CUTLASS kernels in PyTorch: 4.6 KiB mangled */
 	size_t n = r->name_len < SCOPE_CUDA_NAME_LEN ? r->name_len : SCOPE_CUDA_NAME_LEN;
 	memcpy(name, r->name, n);
 	name[n] = 0;
@@ -141,7 +141,8 @@ static void complete_register(struct session *s, struct scope_cuda_register *r)
 			name[n] = 0; /* the process is gone: what the kernel side read is all there is */
 		}
 	}
-	scope_demangle(name, r->kernel, sizeof(r->kernel));
+	if (!scope_demangle(name, r->kernel, sizeof(r->kernel)))
+		r->flags |= SCOPE_CUDA_REG_NOT_DEMANGLED;
 	scope_cuda_names_add(s->names, r->hdr.pid, r->host_fun, name);
 }
 

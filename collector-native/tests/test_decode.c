@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "decode_json.h"
+#include "demangle.h"
 #include "syscall_table.h"
 
 static char *slurp(const char *path, size_t *len)
@@ -121,8 +122,20 @@ static void check_counts_merge(const char *dir)
 	free(hex);
 }
 
+/* Kernel names: demangled when the demangler reads them, kept (and said so) when it cannot. */
+static void check_demangle(void)
+{
+	char out[64];
+	CHECK(scope_demangle("_Z6vecAddPfS_S_i", out, sizeof(out)) && strcmp(out, "vecAdd(float*, float*, float*, int)") == 0);
+	CHECK(scope_demangle("plain_c_kernel", out, sizeof(out)) && strcmp(out, "plain_c_kernel") == 0);
+	CHECK(!scope_demangle("_ZN7cutlass3fooIXQ_Z3barEEvv", out, sizeof(out)) && strcmp(out, "_ZN7cutlass3fooIXQ_Z3barEEvv") == 0);
+	CHECK(!scope_demangle("_Z300kkk", out, sizeof(out)) && strcmp(out, "_Z300kkk") == 0); /* cut short */
+	CHECK(scope_demangle("_Z5scalePff", out, 6) && strcmp(out, "scale") == 0);  /* out too small: cut */
+}
+
 int main(void)
 {
+	check_demangle();
 	CHECK(scope_syscalls_init() == 0);
 	DIR *d = opendir(GOLDEN_DIR);
 	CHECK(d != NULL);

@@ -146,6 +146,8 @@ public static class EventJson
                 WriteCString(w, "kernel"u8, r.Kernel.AsSpan());
             if ((r.Flags & Wire.ExecFilenameTruncated) != 0)
                 w.WriteBoolean("name_truncated"u8, true);
+            if ((r.Flags & Wire.CudaRegNotDemangled) != 0)
+                w.WriteBoolean("not_demangled"u8, true);
         }
         w.WriteEndObject();
     }

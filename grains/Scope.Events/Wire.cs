@@ -71,6 +71,9 @@ public static class Wire
     /// <summary>A kernel handle (<c>cudaKernel_t</c>) that launches pass instead of the stub it stands for.</summary>
     public const ushort CudaRegKernelHandle = 4;
 
+    /// <summary><see cref="CudaRegister.Flags"/>: a mangled name no demangler here can read; the kernel field holds it as is.</summary>
+    public const uint CudaRegNotDemangled = 0x2;
+
     /// <summary><see cref="SyscallData.DataKind"/>: nothing captured.</summary>
     public const ushort DataNone = 0;
 

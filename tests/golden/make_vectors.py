@@ -216,10 +216,10 @@ def vectors():
     # a thread choosing its device: the record names the device asked for, whether or not it worked
     cuda("cuda_set_device", 17, "cudaSetDevice", 0, 101, 850, device=3, fields={"device": 3})
 
-    def register(name, kind, kind_name, handle, host_fun, mangled, demangled):
+    def register(name, kind, kind_name, handle, host_fun, mangled, demangled, flags=0):
         b = header(CUDA_REG, 9_999, 1_500, 42, 42, "train", 0)
         name_addr = 0x7F3A12345000 if kind == 2 else 0
-        b += struct.pack("<HHIQQQ", kind, len(mangled), 0, handle, host_fun, name_addr)
+        b += struct.pack("<HHIQQQ", kind, len(mangled), flags, handle, host_fun, name_addr)
         b += mangled.encode().ljust(256, b"\0") + demangled.encode().ljust(256, b"\0")
         j = json_header(CUDA_REG, 9_999, 1_500, 42, 42, "train", 0)
         j.update({"kind": kind_name, "handle": hex(handle)})
@@ -227,12 +227,17 @@ def vectors():
             j.update({"host_fun": hex(host_fun), "name": mangled})
             if demangled:
                 j["kernel"] = demangled
+            if flags & 2:
+                j["not_demangled"] = True
         v.append((name, b, j))
 
     register("cuda_register_fat_binary", 1, "fat_binary", 0x561ECE1D86F0, 0, "", "")
     # the demangled name is the collector's work (the kernel side leaves it empty): a reader only reads it
     register("cuda_register_function", 2, "function", 0x561ECE1D86F0, 0x561EAD5D5169, "_Z6vecAddPfS_S_i",
              "vecAdd(float*, float*, float*, int)")
+    # a mangled name the demangler cannot read (as some CUTLASS kernels in PyTorch): kernel is the name
+    register("cuda_register_not_demangled", 2, "function", 0x561ECE1D86F0, 0x561EAD5D5200, "_ZN7cutlass3fooIXQ_Z3barEEvv",
+             "_ZN7cutlass3fooIXQ_Z3barEEvv", flags=2)
     # __cudaGetKernel's handle for that stub (nvcc 12+ stubs launch with it); no mangled name: the
     # collector names it from the stub's registration
     register("cuda_register_kernel_handle", 4, "kernel_handle", 0x36C16440, 0x561EAD5D5169, "",

@@ -219,6 +219,20 @@ public sealed class CudaTests
     }
 
     [Fact]
+    public async Task A_runtime_lacking_some_functions_gets_the_probes_it_has_and_a_warning_for_the_rest()
+    {
+        // A stand-in without cudaMallocManaged and cudaGraphLaunch, as another CUDA version might be.
+        var run = await Trace(Build("tests/partial-cuda"));
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("ok 38", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("libcudart.so.11.0 lacks cudaMallocManaged, cudaGraphLaunch; those calls are not traced", run.Stderr, StringComparison.Ordinal);
+        Assert.Equal(33, run.Events.Count(e => e.Type() == "cuda"));
+        Assert.Equal(5, Calls(run, "cudaMalloc").Count);
+        Assert.Empty(Calls(run, "cudaMallocManaged"));
+        Assert.Equal("vecAdd(float*, float*, float*, int)", Calls(run, "cudaLaunchKernel")[0].Str("kernel"));
+    }
+
+    [Fact]
     public async Task A_library_with_a_runtimes_name_but_none_of_its_functions_is_reported_and_skipped()
     {
         var run = await Trace(Build("tests/no-symbols"));

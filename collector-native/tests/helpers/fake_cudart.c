@@ -20,7 +20,9 @@ static __attribute__((noinline)) int fake_alloc(void **p, size_t size)
 
 int cudaMalloc(void **p, size_t size) { return fake_alloc(p, size); }
 int cudaMallocHost(void **p, size_t size) { return fake_alloc(p, size); }
+#ifndef SCOPE_PARTIAL /* the partial stand-in: a runtime of another version, without these two */
 int cudaMallocManaged(void **p, size_t size, unsigned flags) { (void)flags; return fake_alloc(p, size); }
+#endif
 int cudaMallocAsync(void **p, size_t size, void *s) { (void)s; return fake_alloc(p, size); }
 int cudaMallocAsync_ptsz(void **p, size_t size, void *s) { (void)s; return fake_alloc(p, size); }
 int cudaFree(void *p) { (void)p; return 0; }
@@ -51,7 +53,9 @@ int cudaLaunchKernel(const void *f, dim3 g, dim3 b, void **a, size_t sm, void *s
 int cudaLaunchKernel_ptsz(const void *f, dim3 g, dim3 b, void **a, size_t sm, void *st) { (void)f; (void)g; (void)b; (void)a; (void)sm; (void)st; return 0; }
 int cudaLaunchKernelExC(const void *cfg, const void *f, void **a) { (void)cfg; (void)f; (void)a; return 0; }
 int cudaLaunchKernelExC_ptsz(const void *cfg, const void *f, void **a) { (void)cfg; (void)f; (void)a; return 0; }
+#ifndef SCOPE_PARTIAL
 int cudaGraphLaunch(void *g, void *s) { (void)g; (void)s; return 0; }
+#endif
 int cudaGraphLaunch_ptsz(void *g, void *s) { (void)g; (void)s; return 0; }
 int cudaDeviceSynchronize(void) { return 0; }
 int cudaSetDevice(int device) { return device >= 0 && device < 2 ? 0 : 101 /* cudaErrorInvalidDevice */; }

@@ -2,7 +2,9 @@
 /*
  * CUDA runtime calls. One entry and one return program serve every API: the attach cookie says
  * which API (and variant) a uprobe is on. Uprobes are attached per target process, so no other
- * process ever traps. Entry state lives in a hash keyed by thread and API until the return.
+ * process ever traps. Entry state lives in the calling thread's task storage, one slot per API,
+ * until the return: no hash to update and delete on every call, and nothing left behind by a
+ * thread that exits (the storage goes with the task).
  */
 #include "scope_common.bpf.h"
 
@@ -17,20 +19,18 @@ struct cuda_inflight {
 	__u32 block[3];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, __u64); /* tid << 32 | api */
-	__type(value, struct cuda_inflight);
-	__uint(max_entries, 16384);
-} cuda_inflight SEC(".maps");
+struct cuda_thread {
+	struct cuda_inflight in[SCOPE_CUDA_API_MAX]; /* ts 0: no call in flight */
+	__s32 device; /* as its last successful cudaSetDevice chose it */
+	__u32 has_device;
+};
 
-/* Each thread's current device, as its last successful cudaSetDevice chose it. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__type(key, __u32); /* tid */
-	__type(value, __s32);
-	__uint(max_entries, 16384);
-} cuda_device SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct cuda_thread);
+} cuda_threads SEC(".maps");
 
 /* cudaLaunchConfig_t's head: what cudaLaunchKernelExC's first argument points to. */
 struct launch_config {
@@ -65,10 +65,6 @@ int BPF_PROG(stop_child_at_fork, struct task_struct *parent, struct task_struct 
 	return 0;
 }
 
-static __always_inline __u64 key_of(__u32 api)
-{
-	return (bpf_get_current_pid_tgid() << 32) | api;
-}
 
 /* Sleepable: at a registration it faults the kernel name's page in (a library being loaded has
  * not touched its .rodata yet), so that the return, which cannot fault, reads it. */
@@ -77,6 +73,15 @@ int BPF_KPROBE(cuda_enter)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u32 api = SCOPE_CUDA_COOKIE_API(cookie);
+	if (api >= SCOPE_CUDA_API_MAX)
+		return 0;
+	struct cuda_thread *t = bpf_task_storage_get(&cuda_threads, bpf_get_current_task_btf(), 0,
+						     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t) {
+		count_drop(SCOPE_DROP_INFLIGHT_FULL);
+		return 0;
+	}
+	struct cuda_inflight *slot = &t->in[api];
 	struct cuda_inflight in = {
 		.ts = bpf_ktime_get_boot_ns(),
 		.a = { PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx), PT_REGS_PARM4(ctx),
@@ -119,9 +124,7 @@ int BPF_KPROBE(cuda_enter)
 		break;
 	}
 	}
-	__u64 key = key_of(api);
-	if (bpf_map_update_elem(&cuda_inflight, &key, &in, BPF_ANY))
-		count_drop(SCOPE_DROP_INFLIGHT_FULL);
+	*slot = in;
 	return 0;
 }
 
@@ -174,7 +177,7 @@ static __always_inline void emit_register(struct cuda_inflight *in, __u32 api, l
 			r->flags = SCOPE_EXEC_FILENAME_TRUNCATED;
 	}
 	bool cut = r->flags & SCOPE_EXEC_FILENAME_TRUNCATED;
-	bpf_ringbuf_submit(r, 0);
+	submit_event(r);
 	/* The rest of the name is only in the process: keep it there until the collector has read it
 	 * (long C++ template names are common; a short-lived process would otherwise be gone). */
 	if (cut)
@@ -186,22 +189,26 @@ int BPF_KRETPROBE(cuda_exit, long ret)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u32 api = SCOPE_CUDA_COOKIE_API(cookie);
-	__u64 key = key_of(api);
-	struct cuda_inflight *in = bpf_map_lookup_elem(&cuda_inflight, &key);
-	if (!in)
+	if (api >= SCOPE_CUDA_API_MAX)
+		return 0;
+	struct cuda_thread *t = bpf_task_storage_get(&cuda_threads, bpf_get_current_task_btf(), 0, 0);
+	if (!t)
 		return 0; /* entered before we attached, or its entry was dropped (counted) */
+	struct cuda_inflight *in = &t->in[api];
+	if (!in->ts)
+		return 0;
 	if (api == SCOPE_CUDA_REGISTER_FAT_BINARY || api == SCOPE_CUDA_REGISTER_FUNCTION ||
 	    api == SCOPE_CUDA_GET_KERNEL) {
 		if (api != SCOPE_CUDA_GET_KERNEL || ret == 0)
 			emit_register(in, api, ret);
-		bpf_map_delete_elem(&cuda_inflight, &key);
+		in->ts = 0;
 		return 0;
 	}
 
 	struct scope_cuda_call *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_drop(SCOPE_DROP_RINGBUF);
-		bpf_map_delete_elem(&cuda_inflight, &key);
+		in->ts = 0;
 		return 0;
 	}
 	fill_header(&e->hdr, SCOPE_EV_CUDA_CALL, sizeof(*e), bpf_get_current_task_btf(), in->ts);
@@ -213,9 +220,7 @@ int BPF_KRETPROBE(cuda_exit, long ret)
 	__builtin_memset(e->grid, 0, sizeof(e->grid) + sizeof(e->block));
 	e->shared_mem = 0;
 	e->kind = -1;
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__s32 *dev = bpf_map_lookup_elem(&cuda_device, &tid);
-	e->device = dev ? *dev : -1; /* -1: the collector knows whether that means the default, 0 */
+	e->device = t->has_device ? t->device : -1; /* -1: the collector knows whether that means 0 */
 	e->_pad0 = 0;
 	switch (api) {
 	case SCOPE_CUDA_MALLOC:          /* (void **devPtr, size_t size) */
@@ -268,13 +273,15 @@ int BPF_KRETPROBE(cuda_exit, long ret)
 	case SCOPE_CUDA_SET_DEVICE: {      /* (int device) */
 		__s32 d = (__s32)in->a[0];
 		e->device = d;
-		if (ret == 0)
-			bpf_map_update_elem(&cuda_device, &tid, &d, BPF_ANY);
+		if (ret == 0) {
+			t->device = d;
+			t->has_device = 1;
+		}
 		break;
 	}
 	}
-	bpf_ringbuf_submit(e, 0);
-	bpf_map_delete_elem(&cuda_inflight, &key);
+	submit_event(e);
+	in->ts = 0;
 	return 0;
 }
 

@@ -16,6 +16,9 @@
 /* Set by the loader before load. */
 const volatile bool system_wide = false;
 const volatile __u32 self_tgid = 0;
+/* With this many bytes waiting in `events`, a record wakes the collector; below it, the collector
+ * finds the records at its next poll (at most 100 ms later). 0: every record may wake it. */
+const volatile __u64 wakeup_bytes = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -90,6 +93,20 @@ static __always_inline bool group_dead(struct task_struct *p)
  * Stops the current process until the collector has attached to it, telling the collector why. A
  * process is only ever stopped when the request was delivered: otherwise nobody would continue it.
  */
+/*
+ * Submits an `events` record. Waking the collector for each record (what the ring buffer does
+ * whenever its reader has caught up) costs the traced thread an interrupt-work queueing and the
+ * collector a wake-up per record: at a CUDA call rate, more than the probe itself. So records wait
+ * in the ring until enough have gathered (or the collector's next poll), and hot paths use this.
+ */
+static __always_inline void submit_event(void *rec)
+{
+	__u64 flags = BPF_RB_FORCE_WAKEUP;
+	if (wakeup_bytes && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
+		flags = BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(rec, flags);
+}
+
 static __always_inline void stop_for_collector(__u32 reason)
 {
 	struct scope_control *c = bpf_ringbuf_reserve(&control, sizeof(*c), 0);
@@ -111,10 +128,12 @@ static __always_inline void fill_header(struct scope_event_header *h, __u16 type
 	h->size = size;
 	h->cpu = bpf_get_smp_processor_id();
 	h->ts_ns = ts;
-	h->start_ns = BPF_CORE_READ(p, group_leader, start_boottime);
-	h->pid = BPF_CORE_READ(p, tgid);
-	h->tid = BPF_CORE_READ(p, pid);
-	BPF_CORE_READ_STR_INTO(&h->comm, p, comm);
+	/* p is a BTF pointer (a tp_btf argument, or bpf_get_current_task_btf()): plain loads, which
+	 * the verifier turns into faulting-safe ones, cost less than a probe-read helper call each. */
+	h->start_ns = p->group_leader->start_boottime;
+	h->pid = p->tgid;
+	h->tid = p->pid;
+	__builtin_memcpy(h->comm, p->comm, sizeof(h->comm));
 }
 
 #endif /* SCOPE_COMMON_BPF_H */

@@ -53,6 +53,7 @@ int cuda_probes_load(struct scope_probes *p, const struct scope_args *a)
 	p->cuda = s;
 	s->rodata->system_wide = false;
 	s->rodata->self_tgid = getpid();
+	s->rodata->wakeup_bytes = ((__u64)a->ringbuf_mb << 20) / 8;
 	int err = bpf_map__reuse_fd(s->maps.events, p->events_fd);
 	if (!err)
 		err = bpf_map__reuse_fd(s->maps.targets, p->targets_fd);

@@ -434,6 +434,8 @@ static int run(struct session *s, struct scope_command *cmd)
 			exit_code = SCOPE_EXIT_FAILURE;
 			break;
 		}
+		/* Records submitted without a wake-up (submit_event) are only seen by looking. */
+		ring_buffer__consume(rb);
 		resume_waiting(s, rb);
 		if (cmd->pid > 0 && child_changed) {
 			child_changed = 0;

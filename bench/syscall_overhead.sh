@@ -9,6 +9,8 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/doc_section.sh
+. "$HERE/lib/doc_section.sh"
 ROOT=$(dirname "$HERE")
 BUILD=$HERE/build
 COLLECTOR=${COLLECTOR:-$ROOT/collector-native/build/scope-collector}
@@ -278,17 +280,7 @@ SECTION=$WORK/section.md
 	echo "$END_MARK"
 } >"$SECTION"
 
-mkdir -p "$(dirname "$DOC")"
-[ -f "$DOC" ] || printf '# Benchmarks\n\nMeasurements of what SCOPE costs, each section written by the script it names.\n' >"$DOC"
-if grep -qF "$BEGIN_MARK" "$DOC" && grep -qF "$END_MARK" "$DOC"; then
-	awk -v b="$BEGIN_MARK" -v e="$END_MARK" -v f="$SECTION" '
-		$0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
-		$0 == e { skip = 0; next }
-		!skip' "$DOC" >"$WORK/doc.md"
-else
-	{ cat "$DOC"; echo; cat "$SECTION"; } >"$WORK/doc.md"
-fi
-cat "$WORK/doc.md" >"$DOC"
+write_doc_section "$DOC" "$BEGIN_MARK" "$END_MARK" "$SECTION"
 
 echo
 table

@@ -9,6 +9,8 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/doc_section.sh
+. "$HERE/../lib/doc_section.sh"
 ROOT=$(cd "$HERE/../.." && pwd)
 DOC=${DOC:-$ROOT/docs/benchmarks.md}
 ROUNDS=${ROUNDS:-5}
@@ -144,24 +146,7 @@ SECTION=$WORK/section.md
 	echo "$END_MARK"
 } >"$SECTION"
 
-# Only our section changes; the file is re-read under the lock so no other writer's edit is lost.
-update_doc() {
-	mkdir -p "$(dirname "$DOC")"
-	[ -f "$DOC" ] || printf '# Benchmarks\n\nMeasurements of what SCOPE costs, each section written by the script it names.\n' >"$DOC"
-	if grep -qxF "$BEGIN_MARK" "$DOC" && grep -qxF "$END_MARK" "$DOC"; then
-		awk -v b="$BEGIN_MARK" -v e="$END_MARK" -v f="$SECTION" '
-			$0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
-			$0 == e { skip = 0; next }
-			!skip' "$DOC" >"$WORK/doc.md"
-	else
-		{ cat "$DOC"; echo; cat "$SECTION"; } >"$WORK/doc.md"
-	fi
-	cat "$WORK/doc.md" >"$DOC"
-}
-(
-	flock -x 9
-	update_doc
-) 9>"$DOC.lock"
+write_doc_section "$DOC" "$BEGIN_MARK" "$END_MARK" "$SECTION"
 
 record_table
 echo

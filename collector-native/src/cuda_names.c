@@ -174,6 +174,30 @@ static const struct scope_elf *elf_for(struct scope_cuda_names *n, const char *p
 	return c->err ? NULL : &c->elf;
 }
 
+bool scope_cuda_stub_device_name(const char *stub, char *out, size_t outlen)
+{
+	static const char tag[] = "__device_stub__";
+	const char *at = strstr(stub, tag);
+	if (!at || at == stub || outlen < 2)
+		return false;
+	/* The stub's own mangling gives the length of its source name, which the tag starts. */
+	const char *digits = at;
+	while (digits > stub && digits[-1] >= '0' && digits[-1] <= '9')
+		digits--;
+	char *end;
+	unsigned long len = strtoul(digits, &end, 10);
+	if (digits == at || end != at || len <= sizeof(tag) - 1 || len > strlen(at))
+		return false;
+	/* "__device_stub__Z6vecAddPfS_S_i" stands for "_Z6vecAddPfS_S_i" */
+	size_t inner = len - (sizeof(tag) - 1);
+	if (inner + 2 > outlen)
+		return false;
+	out[0] = '_';
+	memcpy(out + 1, at + sizeof(tag) - 1, inner);
+	out[inner + 1] = 0;
+	return out[1] == 'Z';
+}
+
 bool scope_cuda_names_from_elf(struct scope_cuda_names *n, uint32_t pid, uint64_t fun, char *out, size_t outlen)
 {
 	if (!n || !fun)
@@ -189,8 +213,11 @@ bool scope_cuda_names_from_elf(struct scope_cuda_names *n, uint32_t pid, uint64_
 		const struct scope_elf_sym *s = scope_elf_at(elf, vaddr);
 		if (!s)
 			return false;
-		snprintf(out, outlen, "%s", s->name);
-		scope_cuda_names_add(n, pid, fun, s->name);
+		/* nvcc names a host stub after its kernel: name the kernel, not the stub */
+		char device[1024];
+		const char *name = scope_cuda_stub_device_name(s->name, device, sizeof(device)) ? device : s->name;
+		snprintf(out, outlen, "%s", name);
+		scope_cuda_names_add(n, pid, fun, name);
 		return true;
 	}
 	return false;

@@ -22,4 +22,8 @@ void scope_cuda_names_snapshot(struct scope_cuda_names *n, pid_t pid);
  * name, copies the mangled symbol to out, and returns true. */
 bool scope_cuda_names_from_elf(struct scope_cuda_names *n, uint32_t pid, uint64_t host_fun, char *out, size_t outlen);
 void scope_cuda_names_forget(struct scope_cuda_names *n, uint32_t pid);
+/* nvcc's host stubs are named after their kernels: _Z30__device_stub__Z6vecAddPfS_S_iPfS_S_i (or
+ * _ZL… for internal linkage) is the stub of _Z6vecAddPfS_S_i. Writes that kernel's mangled name;
+ * false when stub is not such a name. */
+bool scope_cuda_stub_device_name(const char *stub, char *out, size_t outlen);
 #endif

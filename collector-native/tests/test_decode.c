@@ -7,6 +7,7 @@
 #include "check.h"
 #include "decode_json.h"
 #include "demangle.h"
+#include "cuda_names.h"
 #include "syscall_table.h"
 
 static char *slurp(const char *path, size_t *len)
@@ -131,6 +132,17 @@ static void check_demangle(void)
 	CHECK(!scope_demangle("_ZN7cutlass3fooIXQ_Z3barEEvv", out, sizeof(out)) && strcmp(out, "_ZN7cutlass3fooIXQ_Z3barEEvv") == 0);
 	CHECK(!scope_demangle("_Z300kkk", out, sizeof(out)) && strcmp(out, "_Z300kkk") == 0); /* cut short */
 	CHECK(scope_demangle("_Z5scalePff", out, 6) && strcmp(out, "scale") == 0);  /* out too small: cut */
+
+	/* nvcc's stub names lead to their kernels' */
+	char k[128];
+	CHECK(scope_cuda_stub_device_name("_Z30__device_stub__Z6vecAddPfS_S_iPfS_S_i", k, sizeof(k)) &&
+	      strcmp(k, "_Z6vecAddPfS_S_i") == 0);
+	CHECK(scope_cuda_stub_device_name("_ZL36__device_stub__ZN2at6native6kernelEvv", k, sizeof(k)) &&
+	      strcmp(k, "_ZN2at6native6kernelEv") == 0);
+	CHECK(!scope_cuda_stub_device_name("vecAdd_stub", k, sizeof(k)));
+	CHECK(!scope_cuda_stub_device_name("_Z99__device_stub__Z1fv", k, sizeof(k))); /* length beyond the name */
+	CHECK(!scope_cuda_stub_device_name("__device_stub__Z1fv", k, sizeof(k)));     /* no length */
+	CHECK(!scope_cuda_stub_device_name("_Z30__device_stub__Z6vecAddPfS_S_iPfS_S_i", k, 8)); /* no room */
 }
 
 int main(void)

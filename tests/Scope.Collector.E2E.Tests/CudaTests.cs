@@ -233,6 +233,46 @@ public sealed class CudaTests
     }
 
     [Fact]
+    public async Task A_process_attached_after_its_registrations_has_its_launches_named_from_elf_symbols()
+    {
+        var psi = new ProcessStartInfo(CudaCalls, "--late") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        psi.Environment["LD_LIBRARY_PATH"] = Build("tests/fake-cuda");
+        using var target = Process.Start(psi)!;
+        var file = Path.Combine(Path.GetTempPath(), $"scope-e2e-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            Assert.Equal("registered", await target.StandardOutput.ReadLineAsync());
+            using var collector = Process.Start(CollectorRun.StartInfo(["--probes", "cuda", "--pid",
+                target.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--output", file]))!;
+            Assert.Equal("scope-collector: ready", await collector.StandardError.ReadLineAsync());
+            await target.StandardInput.WriteLineAsync("go");
+            target.StandardInput.Close();
+            Assert.Equal("launched", await target.StandardOutput.ReadLineAsync());
+            await target.WaitForExitAsync();
+            await Task.Delay(300);
+            Assert.Equal(0, Native.Kill(collector.Id, Native.SigTerm));
+            await collector.WaitForExitAsync();
+            var events = CollectorRun.ParseEvents(await File.ReadAllTextAsync(file));
+
+            // No registration was seen; the stub's ELF symbol (nvcc names it after its kernel) names it.
+            var launch = Assert.Single(events, e => e.Type() == "cuda");
+            Assert.Equal("vecAdd(float*, float*, float*, int)", launch.Str("kernel"));
+            var named = Assert.Single(events, e => e.Type() == "cuda_register");
+            Assert.Equal("elf_symbol", named.Str("kind"));
+            Assert.Equal("_Z6vecAddPfS_S_i", named.Str("name"));
+            Assert.Equal(Hex(launch, "func"), Hex(named, "host_fun"));
+            // Attached while running: which device its thread chose before is unknown, and not guessed.
+            Assert.False(launch.TryGetProperty("device", out _));
+        }
+        finally
+        {
+            if (!target.HasExited)
+                target.Kill();
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task A_library_with_a_runtimes_name_but_none_of_its_functions_is_reported_and_skipped()
     {
         var run = await Trace(Build("tests/no-symbols"));

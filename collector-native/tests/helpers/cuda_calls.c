@@ -3,8 +3,11 @@
  * arguments the tests know, after registering two kernels the way nvcc's module constructor does.
  *   cuda_calls [LIBRARY]   prints one line: "ok <calls>" (or why it could not start)
  *   cuda_calls --fork N    registers, then forks N children that each call cudaMalloc(4096 + i)
- *                          at once, without exec; prints "forked N" */
+ *                          at once, without exec; prints "forked N"
+ *   cuda_calls --late      registers, prints "registered", waits for a line on stdin, then
+ *                          launches vecAdd once and prints "launched" (a process attached late) */
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,7 +26,9 @@ typedef struct {
 	unsigned nattrs;
 } launch_config;
 
-/* The host stubs nvcc would generate: their addresses are what launches pass as `func`. */
+/* The host stubs nvcc would generate: their addresses are what launches pass as `func`. The first
+ * has the symbol nvcc gives a stub (after its kernel), for the ELF fallback to find. */
+void vecAdd_stub(float *a, float *b, float *c, int n) __asm__("_Z30__device_stub__Z6vecAddPfS_S_iPfS_S_i");
 __attribute__((noinline)) void vecAdd_stub(float *a, float *b, float *c, int n) { __asm__ volatile("" ::"r"(a), "r"(b), "r"(c), "r"(n)); }
 __attribute__((noinline)) void scale_stub(float *a, float s) { __asm__ volatile("" ::"r"(a), "x"(s)); }
 __attribute__((noinline)) void long_stub(float *a) { __asm__ volatile("" ::"r"(a)); }
@@ -56,7 +61,8 @@ static struct { int magic, version; const void *data; void *unused; } fatbin_wra
 int main(int argc, char **argv)
 {
 	int forks = argc > 2 && strcmp(argv[1], "--fork") == 0 ? atoi(argv[2]) : 0;
-	const char *lib = argc > 1 && !forks ? argv[1] : "libcudart.so.11.0";
+	bool late = argc > 1 && strcmp(argv[1], "--late") == 0;
+	const char *lib = argc > 1 && !forks && !late ? argv[1] : "libcudart.so.11.0";
 	void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		printf("no runtime: %s\n", dlerror());
@@ -82,6 +88,18 @@ int main(int argc, char **argv)
 		calls += 3;
 	}
 
+	if (late) {
+		printf("registered\n");
+		fflush(stdout);
+		char line[16];
+		if (!fgets(line, sizeof(line), stdin))
+			return 3;
+		dim3 g = { 4, 1, 1 }, b = { 32, 1, 1 };
+		void *none[4] = { 0 };
+		CALL(int (*)(const void *, dim3, dim3, void **, size_t, void *), "cudaLaunchKernel", (const void *)vecAdd_stub, g, b, none, 0, (void *)0);
+		printf("launched\n");
+		return 0;
+	}
 	if (forks) {
 		fflush(stdout);
 		for (int i = 0; i < forks; i++) {

@@ -16,6 +16,14 @@ public sealed class CudaTests
 
     private static string CudaCalls => Build("tests/cuda_calls");
 
+    /// <summary>cuda_calls on the stand-in runtime, its stdout read by the test.</summary>
+    private static ProcessStartInfo StandIn(params string[] args)
+    {
+        var psi = new ProcessStartInfo(CudaCalls, args) { RedirectStandardOutput = true, UseShellExecute = false };
+        psi.Environment["LD_LIBRARY_PATH"] = Build("tests/fake-cuda");
+        return psi;
+    }
+
     private static async Task<CollectorRun> Trace(string? libraryPath, params string[] programArgs)
     {
         var psi = CollectorRun.StartInfo(["--probes", "cuda", "--", CudaCalls, .. programArgs]);
@@ -169,38 +177,22 @@ public sealed class CudaTests
     public async Task Two_hundred_runs_that_register_and_launch_right_after_dlopen_miss_nothing()
     {
         // Picked by comm: each run is stopped at exec until its probes are attached.
-        var file = Path.Combine(Path.GetTempPath(), $"scope-e2e-{Guid.NewGuid():N}.jsonl");
-        using var collector = Process.Start(CollectorRun.StartInfo(["--probes", "cuda", "--comm", "cuda_calls", "--output", file]))!;
-        try
+        using var collector = await AttachedCollector.StartAsync("--probes", "cuda", "--comm", "cuda_calls");
+        var pids = new List<int>();
+        for (var i = 0; i < 200; i++)
         {
-            Assert.Equal("scope-collector: ready", await collector.StandardError.ReadLineAsync());
-            var pids = new List<int>();
-            for (var i = 0; i < 200; i++)
-            {
-                var psi = new ProcessStartInfo(CudaCalls) { RedirectStandardOutput = true, UseShellExecute = false };
-                psi.Environment["LD_LIBRARY_PATH"] = Build("tests/fake-cuda");
-                using var p = Process.Start(psi)!;
-                Assert.Equal("ok 40", (await p.StandardOutput.ReadToEndAsync()).Trim());
-                await p.WaitForExitAsync();
-                pids.Add(p.Id);
-            }
-            await Task.Delay(500);
-            Assert.Equal(0, Native.Kill(collector.Id, Native.SigTerm));
-            await collector.WaitForExitAsync();
-            var events = CollectorRun.ParseEvents(await File.ReadAllTextAsync(file));
-            foreach (var pid in pids)
-            {
-                Assert.Equal(35, events.Count(e => e.Pid() == pid && e.Type() == "cuda"));
-                Assert.Equal(5, events.Count(e => e.Pid() == pid && e.Type() == "cuda_register"));
-                Assert.Equal(["vecAdd(float*, float*, float*, int)", new string('k', 300) + "(float*)", "scale(float*, float)"],
-                    events.Where(e => e.Pid() == pid && e.Str("api") == "cudaLaunchKernel").Select(e => e.Str("kernel")));
-            }
+            using var p = Process.Start(StandIn())!;
+            Assert.Equal("ok 40", (await p.StandardOutput.ReadToEndAsync()).Trim());
+            await p.WaitForExitAsync();
+            pids.Add(p.Id);
         }
-        finally
+        var events = await collector.StopAsync();
+        foreach (var pid in pids)
         {
-            if (!collector.HasExited)
-                collector.Kill();
-            File.Delete(file);
+            Assert.Equal(35, events.Count(e => e.Pid() == pid && e.Type() == "cuda"));
+            Assert.Equal(5, events.Count(e => e.Pid() == pid && e.Type() == "cuda_register"));
+            Assert.Equal(["vecAdd(float*, float*, float*, int)", new string('k', 300) + "(float*)", "scale(float*, float)"],
+                events.Where(e => e.Pid() == pid && e.Str("api") == "cudaLaunchKernel").Select(e => e.Str("kernel")));
         }
     }
 
@@ -235,24 +227,20 @@ public sealed class CudaTests
     [Fact]
     public async Task A_process_attached_after_its_registrations_has_its_launches_named_from_elf_symbols()
     {
-        var psi = new ProcessStartInfo(CudaCalls, "--late") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        psi.Environment["LD_LIBRARY_PATH"] = Build("tests/fake-cuda");
+        var psi = StandIn("--late");
+        psi.RedirectStandardInput = true;
         using var target = Process.Start(psi)!;
-        var file = Path.Combine(Path.GetTempPath(), $"scope-e2e-{Guid.NewGuid():N}.jsonl");
         try
         {
             Assert.Equal("registered", await target.StandardOutput.ReadLineAsync());
-            using var collector = Process.Start(CollectorRun.StartInfo(["--probes", "cuda", "--pid",
-                target.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--output", file]))!;
-            Assert.Equal("scope-collector: ready", await collector.StandardError.ReadLineAsync());
+            using var collector = await AttachedCollector.StartAsync("--probes", "cuda", "--pid",
+                target.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Empty(collector.Before);
             await target.StandardInput.WriteLineAsync("go");
             target.StandardInput.Close();
             Assert.Equal("launched", await target.StandardOutput.ReadLineAsync());
             await target.WaitForExitAsync();
-            await Task.Delay(300);
-            Assert.Equal(0, Native.Kill(collector.Id, Native.SigTerm));
-            await collector.WaitForExitAsync();
-            var events = CollectorRun.ParseEvents(await File.ReadAllTextAsync(file));
+            var events = await collector.StopAsync();
 
             // No registration was seen; the stub's ELF symbol (nvcc names it after its kernel) names it.
             var launch = Assert.Single(events, e => e.Type() == "cuda");
@@ -268,7 +256,6 @@ public sealed class CudaTests
         {
             if (!target.HasExited)
                 target.Kill();
-            File.Delete(file);
         }
     }
 
@@ -289,20 +276,13 @@ public sealed class CudaTests
         using var sleeper = Process.Start(new ProcessStartInfo("sleep", "30"))!;
         try
         {
-            var file = Path.Combine(Path.GetTempPath(), $"scope-e2e-{Guid.NewGuid():N}.jsonl");
-            using var p = Process.Start(CollectorRun.StartInfo(["--probes", "process,cuda", "--pid",
-                sleeper.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--output", file]))!;
-            var first = await p.StandardError.ReadLineAsync();
-            Assert.Equal($"scope-collector: pid {sleeper.Id} has no CUDA runtime loaded; its calls are traced if it loads one later", first);
-            Assert.Equal("scope-collector: ready", await p.StandardError.ReadLineAsync());
+            using var collector = await AttachedCollector.StartAsync("--probes", "process,cuda", "--pid",
+                sleeper.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal([$"scope-collector: pid {sleeper.Id} has no CUDA runtime loaded; its calls are traced if it loads one later"],
+                collector.Before);
             sleeper.Kill();
             await sleeper.WaitForExitAsync();
-            await Task.Delay(300);
-            Assert.Equal(0, Native.Kill(p.Id, Native.SigTerm));
-            await p.WaitForExitAsync();
-            Assert.Equal(0, p.ExitCode);
-            var events = CollectorRun.ParseEvents(await File.ReadAllTextAsync(file));
-            File.Delete(file);
+            var events = await collector.StopAsync();
             Assert.Equal(9, Assert.Single(events, e => e.Type() == "process_exit").Long("signal"));
         }
         finally
@@ -317,50 +297,29 @@ public sealed class CudaTests
     {
         // The collector is held (SIGSTOP) so that the target, stopped at exec for its probes, can be
         // killed before the collector gets to it: the attach then finds the process gone.
-        var file = Path.Combine(Path.GetTempPath(), $"scope-e2e-{Guid.NewGuid():N}.jsonl");
-        using var collector = Process.Start(CollectorRun.StartInfo(["--probes", "process,cuda", "--comm", "cuda_calls", "--output", file]))!;
-        try
+        using var collector = await AttachedCollector.StartAsync("--probes", "process,cuda", "--comm", "cuda_calls");
+        Assert.Equal(0, Native.Kill(collector.Process.Id, Native.SigStop));
+        using var doomed = Process.Start(StandIn())!;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (Native.State(doomed.Id) != 'T')
         {
-            Assert.Equal("scope-collector: ready", await collector.StandardError.ReadLineAsync());
-            Assert.Equal(0, Native.Kill(collector.Id, Native.SigStop));
-            var psi = new ProcessStartInfo(CudaCalls) { RedirectStandardOutput = true, UseShellExecute = false };
-            psi.Environment["LD_LIBRARY_PATH"] = Build("tests/fake-cuda");
-            using var doomed = Process.Start(psi)!;
-            var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (Native.State(doomed.Id) != 'T')
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the target never stopped at exec for its probes");
-                await Task.Delay(10);
-            }
-            Assert.Equal(0, Native.Kill(doomed.Id, Native.SigKill));
-            await doomed.WaitForExitAsync();
-            Assert.Equal(0, Native.Kill(collector.Id, Native.SigCont));
-            Assert.Equal($"scope-collector: pid {doomed.Id} exited while its CUDA probes were being attached",
-                await collector.StandardError.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
-
-            // The collector goes on: the next run is traced in full.
-            using var next = Process.Start(psi)!;
-            Assert.Equal("ok 40", (await next.StandardOutput.ReadToEndAsync()).Trim());
-            await next.WaitForExitAsync();
-            await Task.Delay(300);
-            Assert.Equal(0, Native.Kill(collector.Id, Native.SigTerm));
-            await collector.WaitForExitAsync();
-            Assert.Equal(0, collector.ExitCode);
-
-            var events = CollectorRun.ParseEvents(await File.ReadAllTextAsync(file));
-            Assert.Equal(9, events.Single(e => e.Pid() == doomed.Id && e.Type() == "process_exit").Long("signal"));
-            Assert.DoesNotContain(events, e => e.Pid() == doomed.Id && e.Type() is "cuda" or "cuda_register");
-            Assert.Equal(35, events.Count(e => e.Pid() == next.Id && e.Type() == "cuda"));
+            Assert.True(DateTime.UtcNow < deadline, "the target never stopped at exec for its probes");
+            await Task.Delay(10);
         }
-        finally
-        {
-            if (!collector.HasExited)
-            {
-                Native.Kill(collector.Id, Native.SigCont);
-                collector.Kill();
-            }
-            File.Delete(file);
-        }
+        Assert.Equal(0, Native.Kill(doomed.Id, Native.SigKill));
+        await doomed.WaitForExitAsync();
+        Assert.Equal(0, Native.Kill(collector.Process.Id, Native.SigCont));
+        Assert.Equal($"scope-collector: pid {doomed.Id} exited while its CUDA probes were being attached",
+            await collector.NextMessageAsync());
+
+        // The collector goes on: the next run is traced in full.
+        using var next = Process.Start(StandIn())!;
+        Assert.Equal("ok 40", (await next.StandardOutput.ReadToEndAsync()).Trim());
+        await next.WaitForExitAsync();
+        var events = await collector.StopAsync();
+        Assert.Equal(9, events.Single(e => e.Pid() == doomed.Id && e.Type() == "process_exit").Long("signal"));
+        Assert.DoesNotContain(events, e => e.Pid() == doomed.Id && e.Type() is "cuda" or "cuda_register");
+        Assert.Equal(35, events.Count(e => e.Pid() == next.Id && e.Type() == "cuda"));
     }
 
     [Fact]

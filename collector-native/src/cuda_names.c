@@ -10,7 +10,7 @@
 struct name_entry {
 	uint32_t pid;
 	uint64_t host_fun;
-	char *name; /* demangled; NULL marks an empty slot */
+	char *name; /* demangled; "" when the ELF symbols were searched in vain; NULL: an empty slot */
 };
 
 struct mapping {
@@ -87,23 +87,27 @@ static void grow(struct scope_cuda_names *n)
 	free(old);
 }
 
+/* Takes ownership of name. */
+static void store(struct scope_cuda_names *n, uint32_t pid, uint64_t fun, char *name)
+{
+	if ((n->used + 1) * 2 > n->cap)
+		grow(n);
+	put(n, pid, fun, name);
+}
+
 void scope_cuda_names_add(struct scope_cuda_names *n, uint32_t pid, uint64_t host_fun, const char *name)
 {
 	if (!n || !name || !*name)
 		return;
-	if ((n->used + 1) * 2 > n->cap)
-		grow(n);
 	char d[4096];
 	scope_demangle(name, d, sizeof(d));
 	char *copy = strdup(d);
 	if (copy)
-		put(n, pid, host_fun, copy);
+		store(n, pid, host_fun, copy);
 }
 
-const char *scope_cuda_names_get(const struct scope_cuda_names *n, uint32_t pid, uint64_t host_fun)
+static const char *lookup(const struct scope_cuda_names *n, uint32_t pid, uint64_t host_fun)
 {
-	if (!n)
-		return NULL;
 	for (size_t i = slot_of(pid, host_fun, n->cap);; i = (i + 1) & (n->cap - 1)) {
 		const struct name_entry *e = &n->slots[i];
 		if (!e->name)
@@ -111,6 +115,12 @@ const char *scope_cuda_names_get(const struct scope_cuda_names *n, uint32_t pid,
 		if (e->pid == pid && e->host_fun == host_fun)
 			return e->name;
 	}
+}
+
+const char *scope_cuda_names_get(const struct scope_cuda_names *n, uint32_t pid, uint64_t host_fun)
+{
+	const char *name = n ? lookup(n, pid, host_fun) : NULL;
+	return name && *name ? name : NULL;
 }
 
 static void drop_maps(struct scope_cuda_names *n, uint32_t pid)
@@ -202,17 +212,22 @@ bool scope_cuda_names_from_elf(struct scope_cuda_names *n, uint32_t pid, uint64_
 {
 	if (!n || !fun)
 		return false;
+	/* A launch handle SCOPE never saw is no file's address: every launch through it would search
+	 * again, so a search that failed is remembered ("" in the table, which a name replaces). */
+	const char *known = lookup(n, pid, fun);
+	if (known && !*known)
+		return false;
 	for (size_t i = 0; i < n->nmaps; i++) {
 		const struct mapping *m = &n->maps[i];
 		if (m->pid != pid || fun < m->start || fun >= m->end)
 			continue;
 		const struct scope_elf *elf = elf_for(n, m->path);
 		uint64_t vaddr;
-		if (!elf || scope_elf_offset_to_vaddr(elf, fun - m->start + m->offset, &vaddr))
-			return false;
-		const struct scope_elf_sym *s = scope_elf_at(elf, vaddr);
+		const struct scope_elf_sym *s = NULL;
+		if (elf && !scope_elf_offset_to_vaddr(elf, fun - m->start + m->offset, &vaddr))
+			s = scope_elf_at(elf, vaddr);
 		if (!s)
-			return false;
+			break;
 		/* nvcc names a host stub after its kernel: name the kernel, not the stub */
 		char device[1024];
 		const char *name = scope_cuda_stub_device_name(s->name, device, sizeof(device)) ? device : s->name;
@@ -220,6 +235,9 @@ bool scope_cuda_names_from_elf(struct scope_cuda_names *n, uint32_t pid, uint64_
 		scope_cuda_names_add(n, pid, fun, name);
 		return true;
 	}
+	char *none = strdup("");
+	if (none)
+		store(n, pid, fun, none);
 	return false;
 }
 

@@ -54,13 +54,7 @@ int cuda_probes_load(struct scope_probes *p, const struct scope_args *a)
 	s->rodata->system_wide = false;
 	s->rodata->self_tgid = getpid();
 	s->rodata->wakeup_bytes = ((__u64)a->ringbuf_mb << 20) / 8;
-	int err = bpf_map__reuse_fd(s->maps.events, p->events_fd);
-	if (!err)
-		err = bpf_map__reuse_fd(s->maps.targets, p->targets_fd);
-	if (!err)
-		err = bpf_map__reuse_fd(s->maps.drops, p->drops_fd);
-	if (!err)
-		err = bpf_map__reuse_fd(s->maps.control, p->control_fd);
+	int err = scope_probes_share_maps(p, s->maps.events, s->maps.targets, s->maps.drops, s->maps.control);
 	s->rodata->follow_children = a->follow_children;
 	/* Without the kfunc, a forked child is attached when its fork event is read instead. */
 	bool stop_at_fork = scope_kernel_has_func(a->btf_path, "bpf_send_signal_task");

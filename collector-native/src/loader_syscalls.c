@@ -18,13 +18,7 @@ int syscalls_probes_load(struct scope_probes *p, const struct scope_args *a)
 	s->rodata->counts_only = a->counts_only;
 	memcpy((void *)s->rodata->detail_mask, a->detail_mask, sizeof(a->detail_mask));
 
-	int err = bpf_map__reuse_fd(s->maps.events, p->events_fd);
-	if (!err)
-		err = bpf_map__reuse_fd(s->maps.targets, p->targets_fd);
-	if (!err)
-		err = bpf_map__reuse_fd(s->maps.drops, p->drops_fd);
-	if (!err)
-		err = bpf_map__reuse_fd(s->maps.control, p->control_fd);
+	int err = scope_probes_share_maps(p, s->maps.events, s->maps.targets, s->maps.drops, s->maps.control);
 	if (!err && a->counts_only) {
 		/* Entry-only counting: no exit program and no entry state to keep. */
 		bpf_program__set_autoload(s->progs.sys_exit, false);

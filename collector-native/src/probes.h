@@ -17,6 +17,11 @@ struct scope_probes {
 	int events_fd, targets_fd, drops_fd, control_fd, counts_fd, hists_fd;
 };
 
+struct bpf_map;
+/* Points another family's copies of the shared maps at the process family's (before its load). */
+int scope_probes_share_maps(const struct scope_probes *p, struct bpf_map *events, struct bpf_map *targets,
+			    struct bpf_map *drops, struct bpf_map *control);
+
 /* Each returns 0 or a negative errno; messages go to stderr. */
 int process_probes_load(struct scope_probes *p, const struct scope_args *a);
 int syscalls_probes_load(struct scope_probes *p, const struct scope_args *a);

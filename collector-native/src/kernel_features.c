@@ -4,35 +4,27 @@
 
 #include "kernel_features.h"
 
-static struct btf *kernel_btf(const char *btf_path)
+static int enum_value(const struct btf *btf, const char *type, const char *name)
 {
-	return btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
-}
-
-int scope_kernel_uprobe_multi_type(const char *btf_path)
-{
-	struct btf *btf = kernel_btf(btf_path);
-	if (!btf)
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_ENUM);
+	if (id <= 0)
 		return -1;
-	int found = -1;
-	int id = btf__find_by_name_kind(btf, "bpf_attach_type", BTF_KIND_ENUM);
-	if (id > 0) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
-		const struct btf_enum *e = btf_enum(t);
-		for (unsigned i = 0; i < btf_vlen(t) && found < 0; i++)
-			if (strcmp(btf__name_by_offset(btf, e[i].name_off), "BPF_TRACE_UPROBE_MULTI") == 0)
-				found = e[i].val;
-	}
-	btf__free(btf);
-	return found;
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	const struct btf_enum *e = btf_enum(t);
+	for (unsigned i = 0; i < btf_vlen(t); i++)
+		if (strcmp(btf__name_by_offset(btf, e[i].name_off), name) == 0)
+			return e[i].val;
+	return -1;
 }
 
-bool scope_kernel_has_func(const char *btf_path, const char *name)
+void scope_kernel_features_read(const char *btf_path, struct scope_kernel_features *f)
 {
-	struct btf *btf = kernel_btf(btf_path);
+	f->uprobe_multi_type = -1;
+	f->send_signal_task = false;
+	struct btf *btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
 	if (!btf)
-		return false;
-	bool found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+		return;
+	f->uprobe_multi_type = enum_value(btf, "bpf_attach_type", "BPF_TRACE_UPROBE_MULTI");
+	f->send_signal_task = btf__find_by_name_kind(btf, "bpf_send_signal_task", BTF_KIND_FUNC) > 0;
 	btf__free(btf);
-	return found;
 }

@@ -57,9 +57,11 @@ int cuda_probes_load(struct scope_probes *p, const struct scope_args *a)
 	int err = scope_probes_share_maps(p, s->maps.events, s->maps.targets, s->maps.drops, s->maps.control);
 	s->rodata->follow_children = a->follow_children;
 	/* Without the kfunc, a forked child is attached when its fork event is read instead. */
-	bool stop_at_fork = scope_kernel_has_func(a->btf_path, "bpf_send_signal_task");
+	struct scope_kernel_features kf;
+	scope_kernel_features_read(a->btf_path, &kf);
+	bool stop_at_fork = kf.send_signal_task;
 	bpf_program__set_autoload(s->progs.stop_child_at_fork, stop_at_fork);
-	int multi = scope_kernel_uprobe_multi_type(a->btf_path);
+	int multi = kf.uprobe_multi_type;
 	if (!err && multi >= 0) {
 		bpf_program__set_expected_attach_type(s->progs.cuda_enter, (enum bpf_attach_type)multi);
 		bpf_program__set_expected_attach_type(s->progs.cuda_exit, (enum bpf_attach_type)multi);

@@ -208,6 +208,14 @@ bool scope_cuda_stub_device_name(const char *stub, char *out, size_t outlen)
 	return out[1] == 'Z';
 }
 
+static const struct mapping *mapping_of(const struct scope_cuda_names *n, uint32_t pid, uint64_t addr)
+{
+	for (size_t i = 0; i < n->nmaps; i++)
+		if (n->maps[i].pid == pid && addr >= n->maps[i].start && addr < n->maps[i].end)
+			return &n->maps[i];
+	return NULL;
+}
+
 bool scope_cuda_names_from_elf(struct scope_cuda_names *n, uint32_t pid, uint64_t fun, char *out, size_t outlen)
 {
 	if (!n || !fun)
@@ -217,23 +225,26 @@ bool scope_cuda_names_from_elf(struct scope_cuda_names *n, uint32_t pid, uint64_
 	const char *known = lookup(n, pid, fun);
 	if (known && !*known)
 		return false;
-	for (size_t i = 0; i < n->nmaps; i++) {
-		const struct mapping *m = &n->maps[i];
-		if (m->pid != pid || fun < m->start || fun >= m->end)
-			continue;
+	const struct mapping *m = mapping_of(n, pid, fun);
+	if (!m) {
+		/* mapped since the last snapshot (a dlopen): look again while the process is there */
+		scope_cuda_names_snapshot(n, pid);
+		m = mapping_of(n, pid, fun);
+	}
+	if (m) {
 		const struct scope_elf *elf = elf_for(n, m->path);
 		uint64_t vaddr;
 		const struct scope_elf_sym *s = NULL;
 		if (elf && !scope_elf_offset_to_vaddr(elf, fun - m->start + m->offset, &vaddr))
 			s = scope_elf_at(elf, vaddr);
-		if (!s)
-			break;
-		/* nvcc names a host stub after its kernel: name the kernel, not the stub */
-		char device[1024];
-		const char *name = scope_cuda_stub_device_name(s->name, device, sizeof(device)) ? device : s->name;
-		snprintf(out, outlen, "%s", name);
-		scope_cuda_names_add(n, pid, fun, name);
-		return true;
+		if (s) {
+			/* nvcc names a host stub after its kernel: name the kernel, not the stub */
+			char device[1024];
+			const char *name = scope_cuda_stub_device_name(s->name, device, sizeof(device)) ? device : s->name;
+			snprintf(out, outlen, "%s", name);
+			scope_cuda_names_add(n, pid, fun, name);
+			return true;
+		}
 	}
 	char *none = strdup("");
 	if (none)

@@ -18,8 +18,9 @@ void scope_cuda_names_add(struct scope_cuda_names *n, uint32_t pid, uint64_t hos
 const char *scope_cuda_names_get(const struct scope_cuda_names *n, uint32_t pid, uint64_t host_fun);
 /* Remembers where the process's executable files are mapped, for the ELF fallback. */
 void scope_cuda_names_snapshot(struct scope_cuda_names *n, pid_t pid);
-/* Finds the stub among the process's ELF symbols (using the last snapshot); on success records the
- * name, copies the mangled symbol to out, and returns true. */
+/* Finds the stub among the process's ELF symbols (the last snapshot, refreshed when the address is
+ * in none of its mappings); on success records the name, copies the mangled name to out, and
+ * returns true. A failed search is remembered: the same address is not searched again. */
 bool scope_cuda_names_from_elf(struct scope_cuda_names *n, uint32_t pid, uint64_t host_fun, char *out, size_t outlen);
 void scope_cuda_names_forget(struct scope_cuda_names *n, uint32_t pid);
 /* nvcc's host stubs are named after their kernels: _Z30__device_stub__Z6vecAddPfS_S_iPfS_S_i (or

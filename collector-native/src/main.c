@@ -281,7 +281,10 @@ static int on_control(void *ctx, void *data, size_t len)
 		fprintf(stderr, "scope-collector: pid %u exited while its CUDA probes were being attached\n", c.pid);
 	else if (r < 0)
 		fprintf(stderr, "scope-collector: cannot attach CUDA probes to pid %u: %s\n", c.pid, strerror(-r));
-	scope_cuda_names_snapshot(s->names, c.pid);
+	/* A stop at each dlopen (hundreds in a Python program) skips this second read of the maps:
+	 * the ELF fallback refreshes them itself when an address is in none it knows. */
+	if (c.reason != SCOPE_CONTROL_DLOPEN)
+		scope_cuda_names_snapshot(s->names, c.pid);
 	kill(c.pid, SIGCONT);
 	return 0;
 }

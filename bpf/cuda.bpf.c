@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * CUDA runtime calls. One entry and one return program serve every API: the attach cookie says
- * which API (and variant) a uprobe is on. Uprobes are attached per target process, so no other
- * process ever traps. Entry state lives in the calling thread's task storage, one slot per API,
- * until the return: no hash to update and delete on every call, and nothing left behind by a
+ * CUDA runtime and driver calls. One entry and one return program serve every API: the attach
+ * cookie says which API (and variant) a uprobe is on. Uprobes are attached per target process, so
+ * no other process ever traps. Entry state lives in the calling thread's task storage, one slot per
+ * API, until the return: no hash to update and delete on every call, and nothing left behind by a
  * thread that exits (the storage goes with the task).
+ *
+ * One operation is counted once: the runtime implements its calls with the driver's, so a driver
+ * call made while one of the thread's runtime calls is in flight is part of that call and is only
+ * counted (cuda_nested), not reported. A program that uses the driver alone (or a statically
+ * linked runtime, which looks the same from outside) has every driver call reported.
  */
 #include "scope_common.bpf.h"
 
@@ -13,16 +18,20 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 struct cuda_inflight {
 	__u64 ts;
 	__u64 a[6];
-	__u64 smem;
+	__u64 smem;    /* cuMemCreate: the device its properties name */
 	__u64 stream;
 	__u32 grid[3];
 	__u32 block[3];
+	__u32 stack;   /* a cuda_stack record went out for this call */
+	__u32 _pad;
 };
 
 struct cuda_thread {
 	struct cuda_inflight in[SCOPE_CUDA_API_MAX]; /* ts 0: no call in flight */
 	__s32 device; /* as its last successful cudaSetDevice chose it */
 	__u32 has_device;
+	__u32 runtime_depth; /* runtime slots in flight: while > 0, driver calls are part of them */
+	__u32 _pad;
 };
 
 struct {
@@ -40,7 +49,25 @@ struct launch_config {
 	__u64 stream;
 };
 
+/* Driver calls made inside runtime calls, by API: folded into the runtime call, not reported. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SCOPE_CUDA_API_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} cuda_nested SEC(".maps");
+
+/* cuLaunchKernelEx's CUlaunchConfig head. */
+struct cu_launch_config {
+	__u32 grid[3];
+	__u32 block[3];
+	__u32 smem;
+	__u32 _pad;
+	__u64 stream;
+};
+
 const volatile bool follow_children = false;
+const volatile bool capture_stacks = true;
 
 /* Linux 6.13+; the collector loads stop_child_at_fork only where the kernel has it. */
 extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type, __u64 value) __ksym;
@@ -66,6 +93,84 @@ int BPF_PROG(stop_child_at_fork, struct task_struct *parent, struct task_struct 
 }
 
 
+static __always_inline bool is_name_lookup(__u32 api)
+{
+	return api == SCOPE_CU_MODULE_GET_FUNCTION || api == SCOPE_CU_LIBRARY_GET_KERNEL ||
+	       api == SCOPE_CU_KERNEL_GET_FUNCTION;
+}
+
+/* Allocations and launches: where in the program they come from is what a leak report needs. */
+static __always_inline bool takes_stack(__u32 api)
+{
+	switch (api) {
+	case SCOPE_CUDA_MALLOC:
+	case SCOPE_CUDA_MALLOC_ASYNC:
+	case SCOPE_CUDA_MALLOC_MANAGED:
+	case SCOPE_CUDA_MALLOC_HOST:
+	case SCOPE_CUDA_LAUNCH_KERNEL:
+	case SCOPE_CUDA_LAUNCH_KERNEL_EXC:
+	case SCOPE_CUDA_GRAPH_LAUNCH:
+	case SCOPE_CU_MEM_ALLOC:
+	case SCOPE_CU_LAUNCH_KERNEL:
+	case SCOPE_CU_LAUNCH_KERNEL_EX:
+	case SCOPE_CU_MEM_CREATE:
+	case SCOPE_CU_MEM_MAP:
+		return true;
+	}
+	return false;
+}
+
+/* The first and the last byte a record can hold of a name, which may lie in two pages; a failure
+ * here only means there was nothing to fault in. */
+static __always_inline void touch_name(__u64 name)
+{
+	char c;
+	if (name) {
+		bpf_copy_from_user(&c, 1, (void *)name);
+		bpf_copy_from_user(&c, 1, (void *)(name + SCOPE_CUDA_NAME_LEN - 1));
+	}
+}
+
+/*
+ * The caller's stack at the entry of a call. The frame-pointer walk starts from the caller's frame
+ * pointer, which at a function's first instruction still describes the caller's caller: the return
+ * address on top of the stack, read first, is the caller itself.
+ */
+static __always_inline __u32 emit_stack(struct pt_regs *ctx, __u32 api, __u64 ts)
+{
+	struct scope_cuda_stack *st = bpf_ringbuf_reserve(&events, sizeof(*st), 0);
+	if (!st) {
+		count_drop(SCOPE_DROP_RINGBUF);
+		return 0;
+	}
+	fill_header(&st->hdr, SCOPE_EV_CUDA_STACK, sizeof(*st), bpf_get_current_task_btf(), ts);
+	st->api = api;
+	st->flags = 0;
+	__u64 ret = 0;
+	bpf_copy_from_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx));
+	st->ips[0] = ret;
+	long got = bpf_get_stack(ctx, &st->ips[1], (SCOPE_STACK_MAX - 1) * sizeof(__u64),
+				 BPF_F_USER_STACK | 1 /* skip the probed function's own address */);
+	__u32 n = got > 0 ? (__u32)(got / sizeof(__u64)) : 0;
+	if (n >= SCOPE_STACK_MAX - 1)
+		st->flags = SCOPE_STACK_TRUNCATED;
+	/* Kernels since 6.11 see that a uprobe sits at a function's entry and put the caller first
+	 * themselves: then ours goes. */
+	__u32 total = n + 1;
+	if (n && st->ips[1] == ret) {
+		for (__u32 i = 0; i < SCOPE_STACK_MAX - 1; i++)
+			if (i < n)
+				st->ips[i] = st->ips[i + 1];
+		total = n;
+	}
+	for (__u32 i = 0; i < SCOPE_STACK_MAX; i++)
+		if (i >= total)
+			st->ips[i] = 0;
+	st->n = ret ? total : 0;
+	submit_event(st);
+	return 1;
+}
+
 /* Sleepable: at a registration it faults the kernel name's page in (a library being loaded has
  * not touched its .rodata yet), so that the return, which cannot fault, reads it. */
 SEC("uprobe.s")
@@ -81,6 +186,13 @@ int BPF_KPROBE(cuda_enter)
 		count_drop(SCOPE_DROP_INFLIGHT_FULL);
 		return 0;
 	}
+	bool driver = api >= SCOPE_CUDA_FIRST_DRIVER_API;
+	if (driver && t->runtime_depth && !is_name_lookup(api)) {
+		__u64 *n = bpf_map_lookup_elem(&cuda_nested, &api);
+		if (n)
+			*n += 1;
+		return 0;
+	}
 	struct cuda_inflight *slot = &t->in[api];
 	struct cuda_inflight in = {
 		.ts = bpf_ktime_get_boot_ns(),
@@ -88,15 +200,46 @@ int BPF_KPROBE(cuda_enter)
 		       PT_REGS_PARM5(ctx), ctx->r9 /* the sixth: no PT_REGS_PARM6 in libbpf 1.1 */ },
 	};
 	switch (api) {
+	case SCOPE_CU_MODULE_GET_FUNCTION:
+	case SCOPE_CU_LIBRARY_GET_KERNEL: /* (out, module or library, const char *name) */
+		touch_name(in.a[2]);
+		break;
+	case SCOPE_CU_LAUNCH_KERNEL: {
+		/* (f, gridX, gridY, gridZ, blockX, blockY | blockZ, sharedMem, stream, ... on the stack) */
+		in.grid[0] = (__u32)in.a[1];
+		in.grid[1] = (__u32)in.a[2];
+		in.grid[2] = (__u32)in.a[3];
+		in.block[0] = (__u32)in.a[4];
+		in.block[1] = (__u32)in.a[5];
+		__u64 stack[3] = {};
+		bpf_copy_from_user(stack, sizeof(stack), (void *)(PT_REGS_SP(ctx) + 8));
+		in.block[2] = (__u32)stack[0];
+		in.smem = (__u32)stack[1];
+		in.stream = stack[2];
+		break;
+	}
+	case SCOPE_CU_LAUNCH_KERNEL_EX: {
+		struct cu_launch_config lc = {};
+		if (in.a[0] && bpf_copy_from_user(&lc, sizeof(lc), (void *)in.a[0]) == 0) {
+			__builtin_memcpy(in.grid, lc.grid, sizeof(in.grid));
+			__builtin_memcpy(in.block, lc.block, sizeof(in.block));
+			in.smem = lc.smem;
+			in.stream = lc.stream;
+		}
+		break;
+	}
+	case SCOPE_CU_MEM_CREATE: {
+		/* CUmemAllocationProp: type, requestedHandleTypes, then CUmemLocation { type, id } */
+		__s32 loc[2] = { 0, -1 };
+		if (in.a[2])
+			bpf_copy_from_user(loc, sizeof(loc), (void *)(in.a[2] + 8));
+		in.smem = (__u64)(__s64)(loc[0] == 1 /* CU_MEM_LOCATION_TYPE_DEVICE */ ? loc[1] : -1);
+		break;
+	}
 	case SCOPE_CUDA_REGISTER_FUNCTION: {
 		/* (handle, hostFun, deviceFun, deviceName, ...): the first and the last byte the record
 		 * can hold, which may lie in two pages; a failure here only means nothing to fault in. */
-		__u64 name = in.a[3] ? in.a[3] : in.a[2];
-		char c;
-		if (name) {
-			bpf_copy_from_user(&c, 1, (void *)name);
-			bpf_copy_from_user(&c, 1, (void *)(name + SCOPE_CUDA_NAME_LEN - 1));
-		}
+		touch_name(in.a[3] ? in.a[3] : in.a[2]);
 		break;
 	}
 	case SCOPE_CUDA_LAUNCH_KERNEL: {
@@ -124,6 +267,10 @@ int BPF_KPROBE(cuda_enter)
 		break;
 	}
 	}
+	if (capture_stacks && takes_stack(api))
+		in.stack = emit_stack(ctx, api, in.ts);
+	if (!driver && !slot->ts)
+		t->runtime_depth++;
 	*slot = in;
 	return 0;
 }
@@ -152,6 +299,24 @@ static __always_inline void emit_register(struct cuda_inflight *in, __u32 api, l
 	if (api == SCOPE_CUDA_REGISTER_FAT_BINARY) {
 		r->kind = SCOPE_CUDA_REG_FAT_BINARY;
 		r->handle = ret; /* void **fatCubinHandle */
+		r->name[0] = 0;
+	} else if (api == SCOPE_CU_MODULE_GET_FUNCTION || api == SCOPE_CU_LIBRARY_GET_KERNEL) {
+		/* (CUfunction or CUkernel *out, CUmodule or CUlibrary, const char *name) */
+		r->kind = api == SCOPE_CU_MODULE_GET_FUNCTION ? SCOPE_CUDA_REG_MODULE_FUNCTION : SCOPE_CUDA_REG_LIBRARY_KERNEL;
+		r->handle = read_out_ptr(in->a[0]);
+		r->host_fun = in->a[1];
+		r->name_addr = in->a[2];
+		long n = bpf_probe_read_user_str(r->name, sizeof(r->name), (void *)in->a[2]);
+		if (n < 0)
+			n = 0;
+		r->name_len = n > 0 ? n - 1 : 0;
+		if (n == sizeof(r->name))
+			r->flags = SCOPE_EXEC_FILENAME_TRUNCATED;
+	} else if (api == SCOPE_CU_KERNEL_GET_FUNCTION) {
+		/* (CUfunction *out, CUkernel): the collector names it after the CUkernel */
+		r->kind = SCOPE_CUDA_REG_KERNEL_FUNCTION;
+		r->handle = read_out_ptr(in->a[0]);
+		r->host_fun = in->a[1];
 		r->name[0] = 0;
 	} else if (api == SCOPE_CUDA_GET_KERNEL) {
 		/* (cudaKernel_t *kernelPtr, const void *entryFuncAddr) */
@@ -197,9 +362,11 @@ int BPF_KRETPROBE(cuda_exit, long ret)
 	struct cuda_inflight *in = &t->in[api];
 	if (!in->ts)
 		return 0;
+	if (api < SCOPE_CUDA_FIRST_DRIVER_API && t->runtime_depth)
+		t->runtime_depth--;
 	if (api == SCOPE_CUDA_REGISTER_FAT_BINARY || api == SCOPE_CUDA_REGISTER_FUNCTION ||
-	    api == SCOPE_CUDA_GET_KERNEL) {
-		if (api != SCOPE_CUDA_GET_KERNEL || ret == 0)
+	    api == SCOPE_CUDA_GET_KERNEL || is_name_lookup(api)) {
+		if (api == SCOPE_CUDA_REGISTER_FAT_BINARY || api == SCOPE_CUDA_REGISTER_FUNCTION || ret == 0)
 			emit_register(in, api, ret);
 		in->ts = 0;
 		return 0;
@@ -213,7 +380,7 @@ int BPF_KRETPROBE(cuda_exit, long ret)
 	}
 	fill_header(&e->hdr, SCOPE_EV_CUDA_CALL, sizeof(*e), bpf_get_current_task_btf(), in->ts);
 	e->api = api;
-	e->flags = SCOPE_CUDA_COOKIE_FLAGS(cookie);
+	e->flags = SCOPE_CUDA_COOKIE_FLAGS(cookie) | (in->stack ? SCOPE_CUDA_HAS_STACK : 0);
 	e->ret = (int)ret;
 	e->dur_ns = bpf_ktime_get_boot_ns() - in->ts;
 	e->ptr = e->src = e->bytes = e->stream = e->func = 0;
@@ -269,6 +436,53 @@ int BPF_KRETPROBE(cuda_exit, long ret)
 		break;
 	case SCOPE_CUDA_STREAM_SYNCHRONIZE: /* (cudaStream_t) */
 		e->stream = in->a[0];
+		break;
+	case SCOPE_CU_MEM_ALLOC:         /* (CUdeviceptr *dptr, size_t bytesize) */
+		e->ptr = read_out_ptr(in->a[0]);
+		e->bytes = in->a[1];
+		break;
+	case SCOPE_CU_MEM_FREE:          /* (CUdeviceptr) */
+	case SCOPE_CU_MEM_RELEASE:       /* (CUmemGenericAllocationHandle) */
+		e->ptr = in->a[0];
+		break;
+	case SCOPE_CU_MEMCPY_HTOD:       /* (dst, src, size_t ByteCount[, CUstream]) */
+	case SCOPE_CU_MEMCPY_DTOH:
+	case SCOPE_CU_MEMCPY_DTOD:
+	case SCOPE_CU_MEMCPY_HTOD_ASYNC:
+	case SCOPE_CU_MEMCPY_DTOH_ASYNC:
+	case SCOPE_CU_MEMCPY_DTOD_ASYNC: {
+		__u32 sync = api <= SCOPE_CU_MEMCPY_DTOD;
+		e->ptr = in->a[0];
+		e->src = in->a[1];
+		e->bytes = in->a[2];
+		/* cudaMemcpyHostToDevice (1), DeviceToHost (2), DeviceToDevice (3) */
+		e->kind = (int)(api - (sync ? SCOPE_CU_MEMCPY_HTOD : SCOPE_CU_MEMCPY_HTOD_ASYNC)) + 1;
+		if (!sync)
+			e->stream = in->a[3];
+		break;
+	}
+	case SCOPE_CU_LAUNCH_KERNEL:     /* (CUfunction f, ...) */
+	case SCOPE_CU_LAUNCH_KERNEL_EX:  /* (const CUlaunchConfig *, CUfunction f, ...) */
+		e->func = api == SCOPE_CU_LAUNCH_KERNEL ? in->a[0] : in->a[1];
+		__builtin_memcpy(e->grid, in->grid, sizeof(e->grid));
+		__builtin_memcpy(e->block, in->block, sizeof(e->block));
+		e->shared_mem = in->smem;
+		e->stream = in->stream;
+		break;
+	case SCOPE_CU_MEM_CREATE:        /* (CUmemGenericAllocationHandle *, size_t, const CUmemAllocationProp *, flags) */
+		e->ptr = read_out_ptr(in->a[0]);
+		e->bytes = in->a[1];
+		e->device = (__s32)in->smem;
+		break;
+	case SCOPE_CU_MEM_MAP:           /* (CUdeviceptr, size_t, size_t offset, handle, flags) */
+		e->ptr = in->a[0];
+		e->bytes = in->a[1];
+		e->stream = in->a[2];
+		e->src = in->a[3];
+		break;
+	case SCOPE_CU_MEM_UNMAP:         /* (CUdeviceptr, size_t) */
+		e->ptr = in->a[0];
+		e->bytes = in->a[1];
 		break;
 	case SCOPE_CUDA_SET_DEVICE: {      /* (int device) */
 		__s32 d = (__s32)in->a[0];

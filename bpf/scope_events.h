@@ -40,6 +40,8 @@ enum scope_event_type {
 	SCOPE_EV_SYSCALL_HIST = 7,
 	SCOPE_EV_CUDA_CALL = 8,
 	SCOPE_EV_CUDA_REGISTER = 9,
+	SCOPE_EV_CUDA_STACK = 10,
+	SCOPE_EV_SYMBOL = 11,
 };
 
 /* 48 bytes, at the start of every record. */
@@ -191,8 +193,10 @@ struct scope_syscall_hist {
 };
 
 /*
- * CUDA runtime calls, from uprobes on the libcudart a process maps. The API numbers are the wire's:
- * append, never renumber. collector-native/src/cuda_apis.c names them and says how each is probed.
+ * CUDA runtime (libcudart) and driver (libcuda) calls, from uprobes on the libraries a process maps.
+ * The API numbers are the wire's: append, never renumber. collector-native/src/cuda_apis.c names
+ * them and says how each is probed. A driver call made while a runtime call is in flight on the
+ * same thread is part of that runtime call: it is not reported (one operation, counted once).
  */
 enum scope_cuda_api {
 	SCOPE_CUDA_MALLOC = 1,
@@ -213,13 +217,34 @@ enum scope_cuda_api {
 	SCOPE_CUDA_REGISTER_FUNCTION = 16,
 	SCOPE_CUDA_SET_DEVICE = 17,
 	SCOPE_CUDA_GET_KERNEL = 18, /* cudaGetKernel and __cudaGetKernel: reported as registrations */
-	SCOPE_CUDA_API_MAX = 19,
+	/* The driver API. Copies carry their direction in `kind` as the runtime's cudaMemcpyKind. */
+	SCOPE_CU_MEM_ALLOC = 19,          /* cuMemAlloc_v2: ptr, bytes */
+	SCOPE_CU_MEM_FREE = 20,           /* cuMemFree_v2: ptr */
+	SCOPE_CU_MEMCPY_HTOD = 21,        /* cuMemcpyHtoD_v2: ptr (dst), src, bytes, kind 1 */
+	SCOPE_CU_MEMCPY_DTOH = 22,        /* kind 2 */
+	SCOPE_CU_MEMCPY_DTOD = 23,        /* kind 3 */
+	SCOPE_CU_MEMCPY_HTOD_ASYNC = 24,  /* the same, and stream */
+	SCOPE_CU_MEMCPY_DTOH_ASYNC = 25,
+	SCOPE_CU_MEMCPY_DTOD_ASYNC = 26,
+	SCOPE_CU_LAUNCH_KERNEL = 27,      /* func (the CUfunction or CUkernel), grid, block, shared_mem, stream */
+	SCOPE_CU_LAUNCH_KERNEL_EX = 28,
+	SCOPE_CU_MODULE_GET_FUNCTION = 29, /* these three are reported as registrations */
+	SCOPE_CU_LIBRARY_GET_KERNEL = 30,
+	SCOPE_CU_KERNEL_GET_FUNCTION = 31,
+	SCOPE_CU_MEM_CREATE = 32,         /* ptr: the allocation handle; bytes; device: the location asked for */
+	SCOPE_CU_MEM_MAP = 33,            /* ptr: the address; bytes; src: the allocation handle; stream: its offset */
+	SCOPE_CU_MEM_UNMAP = 34,          /* ptr, bytes */
+	SCOPE_CU_MEM_RELEASE = 35,        /* ptr: the allocation handle */
+	SCOPE_CUDA_API_MAX = 36,
 };
+#define SCOPE_CUDA_FIRST_DRIVER_API SCOPE_CU_MEM_ALLOC
 
 #define SCOPE_CUDA_PTSZ 0x1  /* the per-thread-default-stream variant (_ptsz) was called */
 #define SCOPE_CUDA_PTDS 0x2  /* the _ptds variant */
+#define SCOPE_CUDA_HAS_STACK 0x4 /* a cuda_stack record with this call's tid and ts_ns came before it */
 
-/* 144 bytes: one runtime call, with its return code and duration. Fields an API does not have are 0. */
+/* 144 bytes: one runtime or driver call, with its return code (cudaError_t or CUresult) and
+ * duration. Fields an API does not have are 0. */
 struct scope_cuda_call {
 	struct scope_event_header hdr;
 	__u16 api;        /* enum scope_cuda_api */
@@ -246,6 +271,12 @@ struct scope_cuda_call {
  * (nvcc 12.x+ stubs launch that way), host_fun the stub it stands for; kernel the stub's name,
  * filled by the collector when it knows it. */
 #define SCOPE_CUDA_REG_KERNEL_HANDLE 4
+/* The driver's: handle is what cuLaunchKernel passes as `func`, name the name looked up. */
+#define SCOPE_CUDA_REG_MODULE_FUNCTION 5 /* cuModuleGetFunction: handle the CUfunction, host_fun the CUmodule */
+#define SCOPE_CUDA_REG_LIBRARY_KERNEL 6  /* cuLibraryGetKernel: handle the CUkernel, host_fun the CUlibrary */
+/* cuKernelGetFunction: handle the CUfunction, host_fun the CUkernel; name empty, kernel filled by
+ * the collector from that CUkernel's name when it knows it. */
+#define SCOPE_CUDA_REG_KERNEL_FUNCTION 7
 /* scope_cuda_register.flags, besides SCOPE_EXEC_FILENAME_TRUNCATED (the name was cut): */
 #define SCOPE_CUDA_REG_NOT_DEMANGLED 0x2 /* a mangled name the demangler cannot read: kernel = name */
 #define SCOPE_CUDA_NAME_LEN 256
@@ -267,6 +298,42 @@ struct scope_cuda_register {
 			   * the kernel side could not (a page not yet faulted in) or had to cut it */
 	char name[SCOPE_CUDA_NAME_LEN];
 	char kernel[SCOPE_CUDA_NAME_LEN]; /* NUL-terminated */
+};
+
+/*
+ * 312 bytes: the user call stack of the CUDA call with the same tid and ts_ns (which follows it
+ * and has SCOPE_CUDA_HAS_STACK). Taken at the call's entry for allocations and launches. ips[0] is
+ * the return address into the function that made the call; the rest come from its frame-pointer
+ * chain. All are return addresses: the call site is the byte before each.
+ */
+#define SCOPE_STACK_MAX 32
+#define SCOPE_STACK_TRUNCATED 0x1 /* the stack was deeper than SCOPE_STACK_MAX */
+struct scope_cuda_stack {
+	struct scope_event_header hdr;
+	__u16 api;        /* enum scope_cuda_api of the call */
+	__u16 n;          /* valid entries in ips */
+	__u32 flags;      /* SCOPE_STACK_* */
+	__u64 ips[SCOPE_STACK_MAX];
+};
+
+/*
+ * 392 bytes: the collector's name for one user-space address of one process, sent once per process
+ * and address before the first stack that holds it (the kernel never writes this record). Readers
+ * name stack frames with it, because the process's memory map may be gone by the time they look.
+ */
+#define SCOPE_SYMBOL_NAME_LEN 256
+#define SCOPE_MODULE_LEN 64
+#define SCOPE_SYMBOL_UNKNOWN 0x1   /* no symbol covers it: name is empty, offset is into module's file */
+#define SCOPE_SYMBOL_TRUNCATED 0x2 /* name was cut */
+struct scope_symbol {
+	struct scope_event_header hdr;
+	__u64 addr;
+	__u64 offset;     /* addr - the symbol's start (or the file offset, with SCOPE_SYMBOL_UNKNOWN) */
+	__u16 name_len;
+	__u16 flags;      /* SCOPE_SYMBOL_* */
+	__u32 _pad0;
+	char module[SCOPE_MODULE_LEN];    /* the mapped file's base name, NUL-terminated; "" if none */
+	char name[SCOPE_SYMBOL_NAME_LEN]; /* demangled, NUL-terminated */
 };
 
 /*
@@ -318,6 +385,8 @@ SCOPE_ASSERT_SIZE(scope_syscall_counts, 1080);
 SCOPE_ASSERT_SIZE(scope_syscall_hist, 440);
 SCOPE_ASSERT_SIZE(scope_cuda_call, 144);
 SCOPE_ASSERT_SIZE(scope_cuda_register, 592);
+SCOPE_ASSERT_SIZE(scope_cuda_stack, 312);
+SCOPE_ASSERT_SIZE(scope_symbol, 392);
 SCOPE_ASSERT_SIZE(scope_batch_header, 256);
 
 #endif /* SCOPE_EVENTS_H */

@@ -69,6 +69,8 @@ static size_t fixed_size(uint16_t type)
 	case SCOPE_EV_SYSCALL_HIST: return 440;
 	case SCOPE_EV_CUDA_CALL: return 144;
 	case SCOPE_EV_CUDA_REGISTER: return 592;
+	case SCOPE_EV_CUDA_STACK: return 312;
+	case SCOPE_EV_SYMBOL: return 392;
 	}
 	return 0;
 }
@@ -78,7 +80,7 @@ static const char *type_name(uint16_t type)
 {
 	static const char *const names[] = { NULL, "process_exec", "process_fork", "process_exit", "syscall",
 					     "syscall", "syscall_counts", "syscall_hist",
-					     "cuda", "cuda_register" };
+					     "cuda", "cuda_register", "cuda_stack", "symbol" };
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
 }
 

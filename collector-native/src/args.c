@@ -99,6 +99,7 @@ enum {
 	OPT_PROBES = 1000, OPT_PID, OPT_COMM, OPT_FOLLOW, OPT_SYSTEM, OPT_COUNTS_ONLY, OPT_STDOUT,
 	OPT_OUTPUT, OPT_VERSION, OPT_NO_FOLLOW, OPT_ENDPOINT, OPT_MACHINE_ID, OPT_COLLECTOR_ID, OPT_TASK_ID,
 	OPT_SECRET_FILE, OPT_BATCH_KB, OPT_HWM, OPT_QUEUE_MB, OPT_DIE_WITH_PARENT, OPT_BTF, OPT_RINGBUF, OPT_COUNTS_INTERVAL, OPT_SYSCALL_EVENTS,
+	OPT_NO_CUDA_STACKS,
 };
 
 static const struct option options[] = {
@@ -125,6 +126,7 @@ static const struct option options[] = {
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF },
 	{ "counts-interval", required_argument, NULL, OPT_COUNTS_INTERVAL },
 	{ "syscall-events", required_argument, NULL, OPT_SYSCALL_EVENTS },
+	{ "no-cuda-stacks", no_argument, NULL, OPT_NO_CUDA_STACKS },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -152,6 +154,7 @@ void scope_args_usage(FILE *f)
 	      "                        or none (default: " SCOPE_DEFAULT_SYSCALL_EVENTS ")\n"
 	      "  --counts-interval S   also report live processes' totals every S seconds (default 10,\n"
 	      "                        0 = only at exit)\n"
+	      "  --no-cuda-stacks      no user call stacks on CUDA allocations and launches\n"
 	      "\n"
 	      "Where to write:\n"
 	      "  --stdout              JSON lines to standard output (the default)\n"
@@ -220,6 +223,7 @@ int scope_args_parse(int argc, char **argv, struct scope_args *a, char *err, siz
 		case OPT_NO_FOLLOW: follow = 0; break;
 		case OPT_SYSTEM: a->system_wide = true; break;
 		case OPT_COUNTS_ONLY: a->counts_only = true; break;
+		case OPT_NO_CUDA_STACKS: a->no_cuda_stacks = true; break;
 		case OPT_STDOUT: a->to_stdout = true; break;
 		case OPT_OUTPUT:
 			if (!*optarg)

@@ -30,6 +30,7 @@ struct scope_args {
 	bool follow_children;
 	bool system_wide;
 	bool counts_only;
+	bool no_cuda_stacks;
 	bool to_stdout;
 	const char *output;
 	/* Batches to a silo instead of JSON lines. */

@@ -32,6 +32,32 @@ const struct scope_cuda_symbol scope_cuda_symbols[] = {
 	/* CUDA 12+: what nvcc's stubs call once to get the handle they launch with */
 	{ "__cudaGetKernel", SCOPE_CUDA_GET_KERNEL, 0, true },
 	{ "cudaGetKernel", SCOPE_CUDA_GET_KERNEL, 0, true },
+	/* The driver, libcuda.so.1. The _v2 entry points are the ones cuda.h maps the plain names to. */
+	{ "cuMemAlloc_v2", SCOPE_CU_MEM_ALLOC, 0, false, true },
+	{ "cuMemFree_v2", SCOPE_CU_MEM_FREE, 0, false, true },
+	{ "cuMemcpyHtoD_v2", SCOPE_CU_MEMCPY_HTOD, 0, false, true },
+	{ "cuMemcpyHtoD_v2_ptds", SCOPE_CU_MEMCPY_HTOD, SCOPE_CUDA_PTDS, true, true },
+	{ "cuMemcpyDtoH_v2", SCOPE_CU_MEMCPY_DTOH, 0, false, true },
+	{ "cuMemcpyDtoH_v2_ptds", SCOPE_CU_MEMCPY_DTOH, SCOPE_CUDA_PTDS, true, true },
+	{ "cuMemcpyDtoD_v2", SCOPE_CU_MEMCPY_DTOD, 0, false, true },
+	{ "cuMemcpyDtoD_v2_ptds", SCOPE_CU_MEMCPY_DTOD, SCOPE_CUDA_PTDS, true, true },
+	{ "cuMemcpyHtoDAsync_v2", SCOPE_CU_MEMCPY_HTOD_ASYNC, 0, false, true },
+	{ "cuMemcpyHtoDAsync_v2_ptsz", SCOPE_CU_MEMCPY_HTOD_ASYNC, SCOPE_CUDA_PTSZ, true, true },
+	{ "cuMemcpyDtoHAsync_v2", SCOPE_CU_MEMCPY_DTOH_ASYNC, 0, false, true },
+	{ "cuMemcpyDtoHAsync_v2_ptsz", SCOPE_CU_MEMCPY_DTOH_ASYNC, SCOPE_CUDA_PTSZ, true, true },
+	{ "cuMemcpyDtoDAsync_v2", SCOPE_CU_MEMCPY_DTOD_ASYNC, 0, false, true },
+	{ "cuMemcpyDtoDAsync_v2_ptsz", SCOPE_CU_MEMCPY_DTOD_ASYNC, SCOPE_CUDA_PTSZ, true, true },
+	{ "cuLaunchKernel", SCOPE_CU_LAUNCH_KERNEL, 0, false, true },
+	{ "cuLaunchKernel_ptsz", SCOPE_CU_LAUNCH_KERNEL, SCOPE_CUDA_PTSZ, true, true },
+	{ "cuLaunchKernelEx", SCOPE_CU_LAUNCH_KERNEL_EX, 0, true, true }, /* CUDA 12.0 and later */
+	{ "cuLaunchKernelEx_ptsz", SCOPE_CU_LAUNCH_KERNEL_EX, SCOPE_CUDA_PTSZ, true, true },
+	{ "cuModuleGetFunction", SCOPE_CU_MODULE_GET_FUNCTION, 0, false, true },
+	{ "cuLibraryGetKernel", SCOPE_CU_LIBRARY_GET_KERNEL, 0, true, true }, /* CUDA 12.0 and later */
+	{ "cuKernelGetFunction", SCOPE_CU_KERNEL_GET_FUNCTION, 0, true, true },
+	{ "cuMemCreate", SCOPE_CU_MEM_CREATE, 0, false, true },
+	{ "cuMemMap", SCOPE_CU_MEM_MAP, 0, false, true },
+	{ "cuMemUnmap", SCOPE_CU_MEM_UNMAP, 0, false, true },
+	{ "cuMemRelease", SCOPE_CU_MEM_RELEASE, 0, false, true },
 };
 const unsigned scope_cuda_symbols_len = sizeof(scope_cuda_symbols) / sizeof(scope_cuda_symbols[0]);
 _Static_assert(sizeof(scope_cuda_symbols) / sizeof(scope_cuda_symbols[0]) <= SCOPE_CUDA_SYMBOLS_MAX,
@@ -56,6 +82,23 @@ static const char *const api_names[SCOPE_CUDA_API_MAX] = {
 	[SCOPE_CUDA_REGISTER_FUNCTION] = "__cudaRegisterFunction",
 	[SCOPE_CUDA_SET_DEVICE] = "cudaSetDevice",
 	[SCOPE_CUDA_GET_KERNEL] = "cudaGetKernel",
+	[SCOPE_CU_MEM_ALLOC] = "cuMemAlloc_v2",
+	[SCOPE_CU_MEM_FREE] = "cuMemFree_v2",
+	[SCOPE_CU_MEMCPY_HTOD] = "cuMemcpyHtoD_v2",
+	[SCOPE_CU_MEMCPY_DTOH] = "cuMemcpyDtoH_v2",
+	[SCOPE_CU_MEMCPY_DTOD] = "cuMemcpyDtoD_v2",
+	[SCOPE_CU_MEMCPY_HTOD_ASYNC] = "cuMemcpyHtoDAsync_v2",
+	[SCOPE_CU_MEMCPY_DTOH_ASYNC] = "cuMemcpyDtoHAsync_v2",
+	[SCOPE_CU_MEMCPY_DTOD_ASYNC] = "cuMemcpyDtoDAsync_v2",
+	[SCOPE_CU_LAUNCH_KERNEL] = "cuLaunchKernel",
+	[SCOPE_CU_LAUNCH_KERNEL_EX] = "cuLaunchKernelEx",
+	[SCOPE_CU_MODULE_GET_FUNCTION] = "cuModuleGetFunction",
+	[SCOPE_CU_LIBRARY_GET_KERNEL] = "cuLibraryGetKernel",
+	[SCOPE_CU_KERNEL_GET_FUNCTION] = "cuKernelGetFunction",
+	[SCOPE_CU_MEM_CREATE] = "cuMemCreate",
+	[SCOPE_CU_MEM_MAP] = "cuMemMap",
+	[SCOPE_CU_MEM_UNMAP] = "cuMemUnmap",
+	[SCOPE_CU_MEM_RELEASE] = "cuMemRelease",
 };
 
 const char *scope_cuda_api_name(unsigned api)
@@ -72,4 +115,14 @@ const char *scope_cuda_kind_name(int kind)
 bool scope_cuda_is_runtime_name(const char *base)
 {
 	return strncmp(base, "libcudart", 9) == 0 && (base[9] == '.' || base[9] == '-') && strstr(base, ".so");
+}
+
+enum scope_cuda_lib_kind scope_cuda_lib_kind(const char *base)
+{
+	if (scope_cuda_is_runtime_name(base))
+		return SCOPE_CUDA_LIB_RUNTIME;
+	/* libcuda.so, libcuda.so.1, libcuda.so.535.183.01; not libcudart, libcudnn, libcuda_foo */
+	if (strncmp(base, "libcuda.so", 10) == 0 && (base[10] == 0 || base[10] == '.'))
+		return SCOPE_CUDA_LIB_DRIVER;
+	return SCOPE_CUDA_LIB_NONE;
 }

@@ -62,7 +62,7 @@ static void scan_dir(struct scope_lib_set *out, const char *dir)
 		return;
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (!scope_cuda_is_runtime_name(de->d_name))
+		if (!scope_cuda_lib_kind(de->d_name))
 			continue;
 		char path[PATH_MAX];
 		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path))
@@ -150,13 +150,16 @@ static void scan_ld_cache(struct scope_lib_set *out)
 	if (fstat(fd, &st) == 0 && st.st_size > 0 && st.st_size < (64 << 20)) {
 		unsigned char *buf = malloc(st.st_size);
 		if (buf && read(fd, buf, st.st_size) == st.st_size)
+		{
 			scope_ld_cache_parse(buf, st.st_size, "libcudart", add_from_cache, out);
+			scope_ld_cache_parse(buf, st.st_size, "libcuda.so", add_from_cache, out);
+		}
 		free(buf);
 	}
 	close(fd);
 }
 
-/* Mapped files: the runtimes, and the dynamic loader when the executable did not name one. */
+/* Mapped files: the runtimes and the driver, and the dynamic loader when the executable did not name one. */
 static void scan_maps(struct scope_lib_set *out, pid_t pid, char **interp)
 {
 	char path[64];
@@ -171,7 +174,7 @@ static void scan_maps(struct scope_lib_set *out, pid_t pid, char **interp)
 			continue;
 		file[strcspn(file, "\n")] = 0;
 		const char *base = strrchr(file, '/') + 1;
-		if (scope_cuda_is_runtime_name(base))
+		if (scope_cuda_lib_kind(base))
 			scope_lib_set_add(out, file);
 		else if (!*interp && strncmp(base, "ld-linux", 8) == 0)
 			*interp = strdup(file);

@@ -142,7 +142,7 @@ void scope_cuda_names_snapshot(struct scope_cuda_names *n, pid_t pid)
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return; /* gone: keep what we had */
-	drop_maps(n, pid);
+	size_t old = n->nmaps;
 	char line[PATH_MAX + 128];
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long start, end, off;
@@ -167,6 +167,18 @@ void scope_cuda_names_snapshot(struct scope_cuda_names *n, pid_t pid)
 		n->maps[n->nmaps++] = (struct mapping){ (uint32_t)pid, start, end, off, p };
 	}
 	fclose(f);
+	/* A process that has exited but is not reaped yet shows no mappings: keep what we had, its
+	 * records are still being read. Otherwise the new snapshot replaces the old one. */
+	if (n->nmaps == old)
+		return;
+	size_t k = 0;
+	for (size_t i = 0; i < n->nmaps; i++) {
+		if (i < old && n->maps[i].pid == (uint32_t)pid)
+			free(n->maps[i].path);
+		else
+			n->maps[k++] = n->maps[i];
+	}
+	n->nmaps = k;
 }
 
 static const struct scope_elf *elf_for(struct scope_cuda_names *n, const char *path)
@@ -250,6 +262,42 @@ bool scope_cuda_names_from_elf(struct scope_cuda_names *n, uint32_t pid, uint64_
 	if (none)
 		store(n, pid, fun, none);
 	return false;
+}
+
+bool scope_cuda_names_symbol(struct scope_cuda_names *n, uint32_t pid, uint64_t ret_addr,
+			     struct scope_cuda_symbol_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!n || ret_addr < 2)
+		return false;
+	/* A return address can lie just past its function when the call was the function's last
+	 * instruction (a noreturn callee): the call itself is the byte before. */
+	uint64_t at = ret_addr - 1;
+	const struct mapping *m = mapping_of(n, pid, at);
+	if (!m) {
+		scope_cuda_names_snapshot(n, pid);
+		m = mapping_of(n, pid, at);
+	}
+	if (!m)
+		return false;
+	const char *base = strrchr(m->path, '/');
+	snprintf(out->module, sizeof(out->module), "%s", base ? base + 1 : m->path);
+	uint64_t file_off = ret_addr - m->start + m->offset;
+	out->offset = file_off;
+	const struct scope_elf *elf = elf_for(n, m->path);
+	uint64_t vaddr;
+	const struct scope_elf_sym *s = NULL;
+	if (elf && !scope_elf_offset_to_vaddr(elf, file_off - 1, &vaddr))
+		s = scope_elf_at(elf, vaddr);
+	if (!s)
+		return false;
+	char d[4096];
+	scope_demangle(s->name, d, sizeof(d));
+	size_t len = strlen(d);
+	out->truncated = len >= sizeof(out->name);
+	memcpy(out->name, d, out->truncated ? sizeof(out->name) - 1 : len);
+	out->offset = vaddr + 1 - s->value;
+	return true;
 }
 
 void scope_cuda_names_forget(struct scope_cuda_names *n, uint32_t pid)

@@ -24,6 +24,8 @@ const char *scope_event_type_name(uint16_t type)
 	case SCOPE_EV_SYSCALL_HIST: return "syscall_hist";
 	case SCOPE_EV_CUDA_CALL: return "cuda";
 	case SCOPE_EV_CUDA_REGISTER: return "cuda_register";
+	case SCOPE_EV_CUDA_STACK: return "cuda_stack";
+	case SCOPE_EV_SYMBOL: return "symbol";
 	}
 	return NULL;
 }
@@ -40,6 +42,8 @@ static size_t expected_size(uint16_t type)
 	case SCOPE_EV_SYSCALL_HIST: return sizeof(struct scope_syscall_hist);
 	case SCOPE_EV_CUDA_CALL: return sizeof(struct scope_cuda_call);
 	case SCOPE_EV_CUDA_REGISTER: return sizeof(struct scope_cuda_register);
+	case SCOPE_EV_CUDA_STACK: return sizeof(struct scope_cuda_stack);
+	case SCOPE_EV_SYMBOL: return sizeof(struct scope_symbol);
 	}
 	return 0;
 }
@@ -352,6 +356,7 @@ static void cuda_json(struct scope_json_decoder *d, struct jbuf *b, const struct
 	case SCOPE_CUDA_MALLOC_HOST:
 	case SCOPE_CUDA_MALLOC_MANAGED:
 	case SCOPE_CUDA_MALLOC_ASYNC:
+	case SCOPE_CU_MEM_ALLOC:
 		jb_key(b, "bytes");
 		jb_u64(b, c->bytes);
 		hex_u64(b, "ptr", c->ptr);
@@ -359,10 +364,38 @@ static void cuda_json(struct scope_json_decoder *d, struct jbuf *b, const struct
 	case SCOPE_CUDA_FREE:
 	case SCOPE_CUDA_FREE_HOST:
 	case SCOPE_CUDA_FREE_ASYNC:
+	case SCOPE_CU_MEM_FREE:
 		hex_u64(b, "ptr", c->ptr);
 		break;
+	case SCOPE_CU_MEM_CREATE:
+		hex_u64(b, "handle", c->ptr);
+		jb_key(b, "bytes");
+		jb_u64(b, c->bytes);
+		break;
+	case SCOPE_CU_MEM_MAP:
+		hex_u64(b, "ptr", c->ptr);
+		jb_key(b, "bytes");
+		jb_u64(b, c->bytes);
+		hex_u64(b, "handle", c->src);
+		jb_key(b, "offset");
+		jb_u64(b, c->stream);
+		break;
+	case SCOPE_CU_MEM_UNMAP:
+		hex_u64(b, "ptr", c->ptr);
+		jb_key(b, "bytes");
+		jb_u64(b, c->bytes);
+		break;
+	case SCOPE_CU_MEM_RELEASE:
+		hex_u64(b, "handle", c->ptr);
+		break;
 	case SCOPE_CUDA_MEMCPY:
-	case SCOPE_CUDA_MEMCPY_ASYNC: {
+	case SCOPE_CUDA_MEMCPY_ASYNC:
+	case SCOPE_CU_MEMCPY_HTOD:
+	case SCOPE_CU_MEMCPY_DTOH:
+	case SCOPE_CU_MEMCPY_DTOD:
+	case SCOPE_CU_MEMCPY_HTOD_ASYNC:
+	case SCOPE_CU_MEMCPY_DTOH_ASYNC:
+	case SCOPE_CU_MEMCPY_DTOD_ASYNC: {
 		jb_key(b, "bytes");
 		jb_u64(b, c->bytes);
 		hex_u64(b, "ptr", c->ptr);
@@ -378,7 +411,9 @@ static void cuda_json(struct scope_json_decoder *d, struct jbuf *b, const struct
 		break;
 	}
 	case SCOPE_CUDA_LAUNCH_KERNEL:
-	case SCOPE_CUDA_LAUNCH_KERNEL_EXC: {
+	case SCOPE_CUDA_LAUNCH_KERNEL_EXC:
+	case SCOPE_CU_LAUNCH_KERNEL:
+	case SCOPE_CU_LAUNCH_KERNEL_EX: {
 		hex_u64(b, "func", c->func);
 		const char *name = d->kernel_name ? d->kernel_name(d->kernel_ctx, c->hdr.pid, c->func) : NULL;
 		if (name) {
@@ -395,13 +430,29 @@ static void cuda_json(struct scope_json_decoder *d, struct jbuf *b, const struct
 		hex_u64(b, "graph", c->func);
 		break;
 	}
-	if (c->api == SCOPE_CUDA_MALLOC_ASYNC || c->api == SCOPE_CUDA_FREE_ASYNC || c->api == SCOPE_CUDA_MEMCPY_ASYNC ||
-	    c->api == SCOPE_CUDA_LAUNCH_KERNEL || c->api == SCOPE_CUDA_LAUNCH_KERNEL_EXC ||
-	    c->api == SCOPE_CUDA_GRAPH_LAUNCH || c->api == SCOPE_CUDA_STREAM_SYNCHRONIZE)
+	switch (c->api) {
+	case SCOPE_CUDA_MALLOC_ASYNC:
+	case SCOPE_CUDA_FREE_ASYNC:
+	case SCOPE_CUDA_MEMCPY_ASYNC:
+	case SCOPE_CUDA_LAUNCH_KERNEL:
+	case SCOPE_CUDA_LAUNCH_KERNEL_EXC:
+	case SCOPE_CUDA_GRAPH_LAUNCH:
+	case SCOPE_CUDA_STREAM_SYNCHRONIZE:
+	case SCOPE_CU_MEMCPY_HTOD_ASYNC:
+	case SCOPE_CU_MEMCPY_DTOH_ASYNC:
+	case SCOPE_CU_MEMCPY_DTOD_ASYNC:
+	case SCOPE_CU_LAUNCH_KERNEL:
+	case SCOPE_CU_LAUNCH_KERNEL_EX:
 		hex_u64(b, "stream", c->stream);
+		break;
+	}
 	if (c->device >= 0) {
 		jb_key(b, "device");
 		jb_i64(b, c->device);
+	}
+	if (c->flags & SCOPE_CUDA_HAS_STACK) {
+		jb_key(b, "has_stack");
+		jb_lit(b, "true");
 	}
 	end_line(b);
 }
@@ -413,7 +464,10 @@ static void cuda_register_json(struct jbuf *b, const struct scope_cuda_register 
 	jb_lit(b, r->kind == SCOPE_CUDA_REG_FAT_BINARY ? "\"fat_binary\""
 		  : r->kind == SCOPE_CUDA_REG_FUNCTION ? "\"function\""
 		  : r->kind == SCOPE_CUDA_REG_SYMBOL ? "\"elf_symbol\""
-		  : r->kind == SCOPE_CUDA_REG_KERNEL_HANDLE ? "\"kernel_handle\"" : "null");
+		  : r->kind == SCOPE_CUDA_REG_KERNEL_HANDLE ? "\"kernel_handle\""
+		  : r->kind == SCOPE_CUDA_REG_MODULE_FUNCTION ? "\"module_function\""
+		  : r->kind == SCOPE_CUDA_REG_LIBRARY_KERNEL ? "\"library_kernel\""
+		  : r->kind == SCOPE_CUDA_REG_KERNEL_FUNCTION ? "\"kernel_function\"" : "null");
 	hex_u64(b, "handle", r->handle);
 	if (r->kind != SCOPE_CUDA_REG_FAT_BINARY) {
 		size_t n = r->name_len < SCOPE_CUDA_NAME_LEN ? r->name_len : SCOPE_CUDA_NAME_LEN;
@@ -432,6 +486,62 @@ static void cuda_register_json(struct jbuf *b, const struct scope_cuda_register 
 			jb_key(b, "not_demangled");
 			jb_lit(b, "true");
 		}
+	}
+	end_line(b);
+}
+
+static void cuda_stack_json(struct scope_json_decoder *d, struct jbuf *b, const struct scope_cuda_stack *st)
+{
+	header(b, &st->hdr, "cuda_stack");
+	const char *api = scope_cuda_api_name(st->api);
+	jb_key(b, "api");
+	if (api)
+		jb_str(b, api, strlen(api));
+	else
+		jb_fmt(b, "\"api_%u\"", st->api);
+	unsigned n = st->n < SCOPE_STACK_MAX ? st->n : SCOPE_STACK_MAX;
+	jb_key(b, "frames");
+	jb_lit(b, "[");
+	for (unsigned i = 0; i < n; i++)
+		jb_fmt(b, "%s\"0x%llx\"", i ? "," : "", (unsigned long long)st->ips[i]);
+	jb_lit(b, "]");
+	if (d->symbolize) {
+		/* The collector's names, for people reading JSON lines: the wire carries symbol records. */
+		jb_key(b, "symbols");
+		jb_lit(b, "[");
+		for (unsigned i = 0; i < n; i++) {
+			char text[512];
+			d->symbolize(d->symbolize_ctx, st->hdr.pid, st->ips[i], text, sizeof(text));
+			if (i)
+				jb_lit(b, ",");
+			jb_str(b, text, strlen(text));
+		}
+		jb_lit(b, "]");
+	}
+	if (st->flags & SCOPE_STACK_TRUNCATED) {
+		jb_key(b, "truncated");
+		jb_lit(b, "true");
+	}
+	end_line(b);
+}
+
+static void symbol_json(struct jbuf *b, const struct scope_symbol *s)
+{
+	header(b, &s->hdr, "symbol");
+	hex_u64(b, "addr", s->addr);
+	jb_key(b, "offset");
+	jb_u64(b, s->offset);
+	jb_key(b, "module");
+	jb_str(b, s->module, sizeof(s->module));
+	jb_key(b, "name");
+	jb_str(b, s->name, sizeof(s->name));
+	if (s->flags & SCOPE_SYMBOL_UNKNOWN) {
+		jb_key(b, "unknown");
+		jb_lit(b, "true");
+	}
+	if (s->flags & SCOPE_SYMBOL_TRUNCATED) {
+		jb_key(b, "name_truncated");
+		jb_lit(b, "true");
 	}
 	end_line(b);
 }
@@ -522,6 +632,8 @@ int scope_json_decode(struct scope_json_decoder *d, const void *rec, size_t len,
 		struct scope_syscall_hist hist;
 		struct scope_cuda_call cuda;
 		struct scope_cuda_register reg;
+		struct scope_cuda_stack stack;
+		struct scope_symbol sym;
 	} u;
 	memcpy(&u, rec, want);
 
@@ -538,6 +650,8 @@ int scope_json_decode(struct scope_json_decoder *d, const void *rec, size_t len,
 	case SCOPE_EV_SYSCALL_HIST: hist_json(b, &u.hist); break;
 	case SCOPE_EV_CUDA_CALL: cuda_json(d, b, &u.cuda); break;
 	case SCOPE_EV_CUDA_REGISTER: cuda_register_json(b, &u.reg); break;
+	case SCOPE_EV_CUDA_STACK: cuda_stack_json(d, b, &u.stack); break;
+	case SCOPE_EV_SYMBOL: symbol_json(b, &u.sym); break;
 	}
 	return SCOPE_DECODE_OK;
 }

@@ -23,6 +23,9 @@ struct scope_json_decoder {
 	/* Names a CUDA kernel's host stub for a process, or NULL (then "kernel" is left out). */
 	const char *(*kernel_name)(void *ctx, uint32_t pid, uint64_t host_fun);
 	void *kernel_ctx;
+	/* Names a user-space address of a process ("function+0x1c (module)"); NULL: frames stay bare. */
+	void (*symbolize)(void *ctx, uint32_t pid, uint64_t addr, char *out, size_t outlen);
+	void *symbolize_ctx;
 	int has_pending;
 	struct scope_event_header pending_hdr;
 	uint16_t pending_flags;

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "cuda.skel.h"
 #include "cuda_apis.h"
 #include "cuda_libs.h"
@@ -56,6 +58,7 @@ int cuda_probes_load(struct scope_probes *p, const struct scope_args *a)
 	s->rodata->wakeup_bytes = ((__u64)a->ringbuf_mb << 20) / 8;
 	int err = scope_probes_share_maps(p, s->maps.events, s->maps.targets, s->maps.drops, s->maps.control);
 	s->rodata->follow_children = a->follow_children;
+	s->rodata->capture_stacks = !a->no_cuda_stacks;
 	/* Without the kfunc, a forked child is attached when its fork event is read instead. */
 	struct scope_kernel_features kf;
 	scope_kernel_features_read(a->btf_path, &kf);
@@ -171,8 +174,12 @@ static int attach_library(struct scope_probes *p, struct cuda_pid *c, const char
 	char missing[1024] = "";
 	uint64_t offsets[SCOPE_CUDA_SYMBOLS_MAX], cookies[SCOPE_CUDA_SYMBOLS_MAX];
 	unsigned attached = 0;
+	const char *slash = strrchr(path, '/');
+	bool driver = scope_cuda_lib_kind(slash ? slash + 1 : path) == SCOPE_CUDA_LIB_DRIVER;
 	for (unsigned i = 0; i < scope_cuda_symbols_len; i++) {
 		const struct scope_cuda_symbol *sym = &scope_cuda_symbols[i];
+		if (sym->driver != driver)
+			continue;
 		const struct scope_elf_sym *s = scope_elf_find(&elf, sym->symbol);
 		if (!s) {
 			if (!sym->optional && strlen(missing) + strlen(sym->symbol) + 3 < sizeof(missing))
@@ -197,7 +204,8 @@ static int attach_library(struct scope_probes *p, struct cuda_pid *c, const char
 			err = l2 ? -ENOMEM : -errno;
 	}
 	if (!err && attached == 0 && !warned_before(p->cuda_state, path))
-		fprintf(stderr, "scope-collector: %s has none of the CUDA runtime functions SCOPE probes; not traced\n", path);
+		fprintf(stderr, "scope-collector: %s has none of the CUDA %s functions SCOPE probes; not traced\n", path,
+			driver ? "driver" : "runtime");
 	else if (!err && *missing && !warned_before(p->cuda_state, path))
 		fprintf(stderr, "scope-collector: %s lacks %s; those calls are not traced\n", path, missing);
 	scope_elf_free(&elf);
@@ -324,6 +332,23 @@ void scope_cuda_detach(struct scope_probes *p, pid_t pid)
 		st->pids[i] = st->pids[--st->npids];
 		return;
 	}
+}
+
+uint64_t scope_cuda_nested_total(const struct scope_probes *p)
+{
+	if (!p->cuda)
+		return 0;
+	int ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		return 0;
+	uint64_t *v = calloc(ncpu, sizeof(*v)), total = 0;
+	int fd = bpf_map__fd(p->cuda->maps.cuda_nested);
+	for (__u32 api = 0; v && api < SCOPE_CUDA_API_MAX; api++)
+		if (bpf_map_lookup_elem(fd, &api, v) == 0)
+			for (int c = 0; c < ncpu; c++)
+				total += v[c];
+	free(v);
+	return total;
 }
 
 void scope_cuda_destroy(struct scope_probes *p)

@@ -13,6 +13,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "addr_set.h"
 #include "args.h"
 #include "command.h"
 #include "counts_flush.h"
@@ -63,6 +64,7 @@ struct session {
 	struct scope_sender sender;
 	double last_batch;
 	struct scope_cuda_names *names; /* with cuda probes: kernel names by process and stub */
+	struct scope_addr_set *named;   /* addresses already named on the wire by a symbol record */
 	/* processes stopped until the records before their stop are handled (SCOPE_CONTROL_NAME) */
 	pid_t *resume;
 	size_t nresume;
@@ -100,6 +102,44 @@ static void send_batch(struct session *s, uint32_t flags)
 static const char *kernel_name(void *ctx, uint32_t pid, uint64_t host_fun)
 {
 	return scope_cuda_names_get(ctx, pid, host_fun);
+}
+
+static void symbolize(void *ctx, uint32_t pid, uint64_t addr, char *out, size_t outlen)
+{
+	struct scope_cuda_symbol_info si;
+	bool named = scope_cuda_names_symbol(ctx, pid, addr, &si);
+	if (named)
+		snprintf(out, outlen, "%s+0x%llx (%s)", si.name, (unsigned long long)si.offset, si.module);
+	else if (*si.module)
+		snprintf(out, outlen, "0x%llx (%s+0x%llx)", (unsigned long long)addr, si.module,
+			 (unsigned long long)si.offset);
+	else
+		snprintf(out, outlen, "0x%llx", (unsigned long long)addr);
+}
+
+/* Before a stack goes on the wire, the names of its addresses that this process has not had yet:
+ * by the time a reader looks, the process and its memory map may be gone. */
+static void name_frames(struct session *s, const struct scope_cuda_stack *st)
+{
+	unsigned n = st->n < SCOPE_STACK_MAX ? st->n : SCOPE_STACK_MAX;
+	for (unsigned i = 0; i < n; i++) {
+		if (!scope_addr_set_add(s->named, st->hdr.pid, st->hdr.start_ns, st->ips[i]))
+			continue;
+		struct scope_cuda_symbol_info si;
+		struct scope_symbol sym;
+		memset(&sym, 0, sizeof(sym));
+		bool named = scope_cuda_names_symbol(s->names, st->hdr.pid, st->ips[i], &si);
+		sym.hdr = st->hdr;
+		sym.hdr.type = SCOPE_EV_SYMBOL;
+		sym.hdr.size = sizeof(sym);
+		sym.addr = st->ips[i];
+		sym.offset = si.offset;
+		sym.flags = (named ? 0 : SCOPE_SYMBOL_UNKNOWN) | (si.truncated ? SCOPE_SYMBOL_TRUNCATED : 0);
+		memcpy(sym.module, si.module, sizeof(sym.module) - 1);
+		memcpy(sym.name, si.name, sizeof(sym.name) - 1);
+		sym.name_len = strnlen(sym.name, sizeof(sym.name));
+		sink_record(s, &sym, sizeof(sym));
+	}
 }
 
 /* Reads a NUL-terminated string from a process's memory (which, unlike a uprobe, may fault its
@@ -143,7 +183,9 @@ static void complete_register(struct session *s, struct scope_cuda_register *r)
 	}
 	if (!scope_demangle(name, r->kernel, sizeof(r->kernel)))
 		r->flags |= SCOPE_CUDA_REG_NOT_DEMANGLED;
-	scope_cuda_names_add(s->names, r->hdr.pid, r->host_fun, name);
+	/* A runtime launch passes the stub (host_fun); a driver launch the handle looked up. */
+	bool driver = r->kind == SCOPE_CUDA_REG_MODULE_FUNCTION || r->kind == SCOPE_CUDA_REG_LIBRARY_KERNEL;
+	scope_cuda_names_add(s->names, r->hdr.pid, driver ? r->handle : r->host_fun, name);
 }
 
 /* A launch handle stands for a stub: it takes the stub's name (from its registration, else from the
@@ -182,7 +224,8 @@ static size_t observe(struct session *s, const void *data, size_t len, union obs
 	memcpy(&h, data, sizeof(h));
 	if (h.type == SCOPE_EV_CUDA_REGISTER && len >= sizeof(struct scope_cuda_register)) {
 		memcpy(&copy->reg, data, sizeof(copy->reg));
-		if (copy->reg.kind == SCOPE_CUDA_REG_FUNCTION) {
+		if (copy->reg.kind == SCOPE_CUDA_REG_FUNCTION || copy->reg.kind == SCOPE_CUDA_REG_MODULE_FUNCTION ||
+		    copy->reg.kind == SCOPE_CUDA_REG_LIBRARY_KERNEL) {
 			complete_register(s, &copy->reg);
 			return sizeof(copy->reg);
 		}
@@ -190,10 +233,26 @@ static size_t observe(struct session *s, const void *data, size_t len, union obs
 			name_handle(s, &copy->reg);
 			return sizeof(copy->reg);
 		}
+		if (copy->reg.kind == SCOPE_CUDA_REG_KERNEL_FUNCTION) {
+			/* The CUfunction of a CUkernel: the kernel's name, from its cuLibraryGetKernel. */
+			const char *k = scope_cuda_names_get(s->names, h.pid, copy->reg.host_fun);
+			if (k) {
+				scope_cuda_names_add(s->names, h.pid, copy->reg.handle, k);
+				snprintf(copy->reg.kernel, sizeof(copy->reg.kernel), "%s", k);
+			}
+			return sizeof(copy->reg);
+		}
+	} else if (h.type == SCOPE_EV_CUDA_STACK && len >= sizeof(struct scope_cuda_stack)) {
+		if (s->batching) {
+			struct scope_cuda_stack st;
+			memcpy(&st, data, sizeof(st));
+			name_frames(s, &st);
+		}
 	} else if (h.type == SCOPE_EV_CUDA_CALL && len >= sizeof(struct scope_cuda_call)) {
 		const struct scope_cuda_call *c = data;
 		size_t changed = 0;
-		if (c->device < 0 && scope_cuda_from_start(&s->probes, h.pid)) {
+		/* The runtime's default device; a driver call's context could be on any device. */
+		if (c->device < 0 && c->api < SCOPE_CUDA_FIRST_DRIVER_API && scope_cuda_from_start(&s->probes, h.pid)) {
 			memcpy(&copy->call, c, sizeof(copy->call));
 			copy->call.device = 0;
 			changed = sizeof(copy->call);
@@ -219,6 +278,7 @@ static size_t observe(struct session *s, const void *data, size_t len, union obs
 	} else if (h.type == SCOPE_EV_PROCESS_EXIT) {
 		scope_cuda_detach(&s->probes, h.pid);
 		scope_cuda_names_forget(s->names, h.pid);
+		scope_addr_set_forget(s->named, h.pid);
 	} else if (h.type == SCOPE_EV_PROCESS_FORK && len >= sizeof(struct scope_process_fork) && s->args.follow_children &&
 		   !scope_cuda_stops_at_fork(&s->probes)) {
 		/* Kernels before 6.13 cannot stop the child at fork: attach to it as soon as we hear of it,
@@ -618,8 +678,11 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		s.names = scope_cuda_names_new();
+		s.named = scope_addr_set_new();
 		s.dec->kernel_name = kernel_name;
 		s.dec->kernel_ctx = s.names;
+		s.dec->symbolize = symbolize;
+		s.dec->symbolize_ctx = s.names;
 	}
 	if ((e = scope_targets_map(&s.targets, s.probes.targets_fd))) {
 		fprintf(stderr, "scope-collector: cannot map the target set: %s\n", strerror(-e));
@@ -641,6 +704,10 @@ int main(int argc, char **argv)
 			(unsigned long long)s.drops.total[SCOPE_DROP_RINGBUF],
 			(unsigned long long)s.drops.total[SCOPE_DROP_INFLIGHT_FULL],
 			(unsigned long long)s.drops.total[SCOPE_DROP_COUNTS_FULL]);
+	uint64_t nested = scope_cuda_nested_total(&s.probes);
+	if (nested)
+		fprintf(stderr, "scope-collector: %llu driver calls made inside runtime calls were counted as part of them\n",
+			(unsigned long long)nested);
 	if (s.batching) {
 		size_t left = scope_sender_close(&s.sender, 2000);
 		if (left || s.sender.dropped_records)
@@ -659,6 +726,7 @@ out:
 		fprintf(stderr, "scope-collector: writing the spooled events failed: %s\n", strerror(-e));
 	jb_free(&s.buf);
 	scope_cuda_names_free(s.names);
+	scope_addr_set_free(s.named);
 	free(s.dec);
 	return rc;
 }

@@ -38,6 +38,8 @@ int scope_cuda_attach(struct scope_probes *p, pid_t pid, const char *exe, const 
 void scope_cuda_set_from_start(struct scope_probes *p, pid_t pid);
 bool scope_cuda_from_start(const struct scope_probes *p, pid_t pid);
 /* Whether a target's forked child is stopped in the kernel until attached (a control record). */
+/* Driver calls made inside runtime calls so far: part of those, not reported on their own. */
+uint64_t scope_cuda_nested_total(const struct scope_probes *p);
 bool scope_cuda_stops_at_fork(const struct scope_probes *p);
 /* Drops a process's uprobes (it exited). */
 void scope_cuda_detach(struct scope_probes *p, pid_t pid);

@@ -14,12 +14,13 @@ import struct
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "v1")
 
-EXEC, FORK, EXIT, SYSCALL, SYSCALL_DATA, COUNTS, HIST, CUDA, CUDA_REG = 1, 2, 3, 4, 5, 6, 7, 8, 9
+EXEC, FORK, EXIT, SYSCALL, SYSCALL_DATA, COUNTS, HIST, CUDA, CUDA_REG, STACK, SYMBOL = range(1, 12)
 SIZES = {EXEC: 1360, FORK: 80, EXIT: 72, SYSCALL: 120, SYSCALL_DATA: 384, COUNTS: 1080, HIST: 440,
-         CUDA: 144, CUDA_REG: 592}
+         CUDA: 144, CUDA_REG: 592, STACK: 312, SYMBOL: 392}
 TYPE_NAMES = {EXEC: "process_exec", FORK: "process_fork", EXIT: "process_exit",
               SYSCALL: "syscall", SYSCALL_DATA: "syscall", COUNTS: "syscall_counts",
-              HIST: "syscall_hist", CUDA: "cuda", CUDA_REG: "cuda_register"}
+              HIST: "syscall_hist", CUDA: "cuda", CUDA_REG: "cuda_register", STACK: "cuda_stack",
+              SYMBOL: "symbol"}
 HIST_BUCKETS = 96
 
 
@@ -215,6 +216,27 @@ def vectors():
                  "stream": "0x9", "device": 0})
     # a thread choosing its device: the record names the device asked for, whether or not it worked
     cuda("cuda_set_device", 17, "cudaSetDevice", 0, 101, 850, device=3, fields={"device": 3})
+    # The driver API. A host-to-device copy on the per-thread stream, failing with
+    # CUDA_ERROR_NOT_INITIALIZED (3); the direction is in kind, as the runtime's.
+    cuda("cu_memcpy_htod_async_ptsz", 24, "cuMemcpyHtoDAsync_v2_ptsz", 1, 3, 900, ptr=0x7F0000200000,
+         src=0x5600000010A0, nbytes=4096, stream=0x10, kind=1,
+         fields={"bytes": 4096, "ptr": "0x7f0000200000", "src": "0x5600000010a0", "kind": 1,
+                 "kind_name": "H2D", "stream": "0x10"})
+    # an allocation with its call stack in the cuda_stack record before it (flag 0x4)
+    cuda("cu_mem_alloc_stack", 19, "cuMemAlloc_v2", 4, 0, 3_100, ptr=0x7F0000400000, nbytes=3 << 20,
+         device=0, fields={"bytes": 3 << 20, "ptr": "0x7f0000400000", "device": 0, "has_stack": True})
+    cuda("cu_launch_kernel_ex", 28, "cuLaunchKernelEx", 0, 0, 2_500, func=0x55D0C0FFEE00, stream=0x0,
+         grid=(128, 1, 1), block=(32, 4, 1), smem=512, device=1,
+         fields={"func": "0x55d0c0ffee00", "grid": [128, 1, 1], "block": [32, 4, 1], "shared_mem": 512,
+                 "stream": "0x0", "device": 1})
+    # VMM: a physical allocation on device 0, mapped at an address at offset 0, unmapped, released
+    cuda("cu_mem_create", 32, "cuMemCreate", 0, 0, 40_000, ptr=0x11, nbytes=2 << 20, device=0,
+         fields={"handle": "0x11", "bytes": 2 << 20, "device": 0})
+    cuda("cu_mem_map", 33, "cuMemMap", 0, 0, 7_000, ptr=0x7F4000000000, src=0x11, nbytes=2 << 20,
+         stream=0x0, fields={"ptr": "0x7f4000000000", "bytes": 2 << 20, "handle": "0x11", "offset": 0})
+    cuda("cu_mem_unmap", 34, "cuMemUnmap", 0, 0, 6_000, ptr=0x7F4000000000, nbytes=2 << 20,
+         fields={"ptr": "0x7f4000000000", "bytes": 2 << 20})
+    cuda("cu_mem_release", 35, "cuMemRelease", 0, 1, 300, ptr=0x11, fields={"handle": "0x11"})
 
     def register(name, kind, kind_name, handle, host_fun, mangled, demangled, flags=0):
         b = header(CUDA_REG, 9_999, 1_500, 42, 42, "train", 0)
@@ -242,6 +264,34 @@ def vectors():
     # collector names it from the stub's registration
     register("cuda_register_kernel_handle", 4, "kernel_handle", 0x36C16440, 0x561EAD5D5169, "",
              "vecAdd(float*, float*, float*, int)")
+    # the driver's: a CUfunction from a module, a CUkernel from a library, the CUfunction of that CUkernel
+    register("cu_module_get_function", 5, "module_function", 0x55D0C0FFEE00, 0x55D0C0FF0000, "vec_add", "vec_add")
+    register("cu_library_get_kernel", 6, "library_kernel", 0x55D0C0FFE000, 0x55D0C0FE0000, "_Z5scalePfi",
+             "scale(float*, int)")
+    register("cu_kernel_get_function", 7, "kernel_function", 0x55D0C0FFF000, 0x55D0C0FFE000, "",
+             "scale(float*, int)")
+
+    # The call stack of the allocation above: ips[0] is the return address into its caller.
+    ips = [0x55555555A1C3, 0x55555555A2F0, 0x7F1234567D90]
+    b = header(STACK, 10_000, 1_500, 42, 43, "train", 1) + struct.pack("<HHI", 19, len(ips), 0)
+    b += struct.pack("<32Q", *(ips + [0] * (32 - len(ips))))
+    j = json_header(STACK, 10_000, 1_500, 42, 43, "train", 1)
+    j.update({"api": "cuMemAlloc_v2", "frames": [hex(x) for x in ips]})
+    v.append(("cuda_stack", b, j))
+
+    def symbol(name, addr, offset, module, sym, flags=0):
+        b = header(SYMBOL, 10_000, 1_500, 42, 43, "train", 1)
+        b += struct.pack("<QQHHI", addr, offset, len(sym.encode()), flags, 0)
+        b += module.encode().ljust(64, b"\0") + sym.encode().ljust(256, b"\0")
+        j = json_header(SYMBOL, 10_000, 1_500, 42, 43, "train", 1)
+        j.update({"addr": hex(addr), "offset": offset, "module": module, "name": sym})
+        if flags & 1:
+            j["unknown"] = True
+        v.append((name, b, j))
+
+    # the collector's names for two of those frames: one in a function, one in no symbol it found
+    symbol("symbol", 0x55555555A1C3, 0x33, "train", "leak_three(Pool&, unsigned long)")
+    symbol("symbol_unknown", 0x7F1234567D90, 0x29D90, "libc.so.6", "", flags=1)
     return v
 
 

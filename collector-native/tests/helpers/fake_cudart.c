@@ -1,6 +1,10 @@
 /* A STAND-IN for the CUDA runtime, for tests only: there is no GPU here to make the real one
  * succeed. Same exported ABI and SONAME as libcudart.so.11.0; every call succeeds, allocations
- * return fake device addresses, and nothing runs. Tests load it through LD_LIBRARY_PATH. */
+ * return fake device addresses, and nothing runs. Tests load it through LD_LIBRARY_PATH.
+ * Like the real runtime, some calls go through the real driver (libcuda.so.1, loaded on first
+ * use): those driver calls fail here, and are part of the runtime call, which SCOPE must count
+ * once. scope_fake_driver_calls says how many were made. */
+#include <dlfcn.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -18,20 +22,53 @@ static __attribute__((noinline)) int fake_alloc(void **p, size_t size)
 	return 0;
 }
 
-int cudaMalloc(void **p, size_t size) { return fake_alloc(p, size); }
+int scope_fake_driver_calls;
+
+static void *driver(const char *name)
+{
+	static void *cu;
+	if (!cu)
+		cu = dlopen("libcuda.so.1", RTLD_NOW);
+	void *f = cu ? dlsym(cu, name) : NULL;
+	if (f)
+		scope_fake_driver_calls++;
+	return f;
+}
+
+int cudaMalloc(void **p, size_t size)
+{
+	int (*cu_alloc)(uint64_t *, size_t) = (int (*)(uint64_t *, size_t))driver("cuMemAlloc_v2");
+	uint64_t d = 0;
+	if (cu_alloc)
+		cu_alloc(&d, size);
+	return fake_alloc(p, size);
+}
 int cudaMallocHost(void **p, size_t size) { return fake_alloc(p, size); }
 #ifndef SCOPE_PARTIAL /* the partial stand-in: a runtime of another version, without these two */
 int cudaMallocManaged(void **p, size_t size, unsigned flags) { (void)flags; return fake_alloc(p, size); }
 #endif
 int cudaMallocAsync(void **p, size_t size, void *s) { (void)s; return fake_alloc(p, size); }
 int cudaMallocAsync_ptsz(void **p, size_t size, void *s) { (void)s; return fake_alloc(p, size); }
-int cudaFree(void *p) { (void)p; return 0; }
+int cudaFree(void *p)
+{
+	int (*cu_free)(uint64_t) = p ? (int (*)(uint64_t))driver("cuMemFree_v2") : NULL;
+	if (cu_free)
+		cu_free((uint64_t)(uintptr_t)p);
+	return 0;
+}
 int cudaFreeHost(void *p) { (void)p; return 0; }
 int cudaFreeAsync(void *p, void *s) { (void)p; (void)s; return 0; }
 int cudaFreeAsync_ptsz(void *p, void *s) { (void)p; (void)s; return 0; }
-/* Exported functions never call each other: a probed call inside another would be a second call. */
+/* Exported runtime functions never call each other (only the driver's). */
 static __attribute__((noinline)) int copy_kind(int kind) { return kind >= 0 && kind <= 4 ? 0 : 21; /* cudaErrorInvalidMemcpyDirection */ }
-int cudaMemcpy(void *d, const void *s, size_t n, int kind) { (void)d; (void)s; (void)n; return copy_kind(kind); }
+int cudaMemcpy(void *d, const void *s, size_t n, int kind)
+{
+	int (*htod)(uint64_t, const void *, size_t) =
+		kind == 1 ? (int (*)(uint64_t, const void *, size_t))driver("cuMemcpyHtoD_v2") : NULL;
+	if (htod)
+		htod((uint64_t)(uintptr_t)d, s, n);
+	return copy_kind(kind);
+}
 int cudaMemcpy_ptds(void *d, const void *s, size_t n, int kind) { (void)d; (void)s; (void)n; return copy_kind(kind); }
 int cudaMemcpyAsync(void *d, const void *s, size_t n, int kind, void *st) { (void)d; (void)s; (void)n; (void)st; return copy_kind(kind); }
 int cudaMemcpyAsync_ptsz(void *d, const void *s, size_t n, int kind, void *st) { (void)d; (void)s; (void)n; (void)st; return copy_kind(kind); }

@@ -7,8 +7,8 @@
  * thread that exits (the storage goes with the task).
  *
  * One operation is counted once: the runtime implements its calls with the driver's, so a driver
- * call made while one of the thread's runtime calls is in flight is part of that call and is only
- * counted (cuda_nested), not reported. A program that uses the driver alone (or a statically
+ * call made while another of the thread's calls is in flight (a runtime call, or a driver entry
+ * point that uses another) is part of that call and is only counted (cuda_nested), not reported. A program that uses the driver alone (or a statically
  * linked runtime, which looks the same from outside) has every driver call reported.
  */
 #include "scope_common.bpf.h"
@@ -30,7 +30,7 @@ struct cuda_thread {
 	struct cuda_inflight in[SCOPE_CUDA_API_MAX]; /* ts 0: no call in flight */
 	__s32 device; /* as its last successful cudaSetDevice chose it */
 	__u32 has_device;
-	__u32 runtime_depth; /* runtime slots in flight: while > 0, driver calls are part of them */
+	__u32 depth; /* calls in flight (name lookups aside): while > 0, driver calls are part of them */
 	__u32 _pad;
 };
 
@@ -187,7 +187,7 @@ int BPF_KPROBE(cuda_enter)
 		return 0;
 	}
 	bool driver = api >= SCOPE_CUDA_FIRST_DRIVER_API;
-	if (driver && t->runtime_depth && !is_name_lookup(api)) {
+	if (driver && t->depth && !is_name_lookup(api)) {
 		__u64 *n = bpf_map_lookup_elem(&cuda_nested, &api);
 		if (n)
 			*n += 1;
@@ -269,8 +269,8 @@ int BPF_KPROBE(cuda_enter)
 	}
 	if (capture_stacks && takes_stack(api))
 		in.stack = emit_stack(ctx, api, in.ts);
-	if (!driver && !slot->ts)
-		t->runtime_depth++;
+	if (!slot->ts && !is_name_lookup(api))
+		t->depth++;
 	*slot = in;
 	return 0;
 }
@@ -362,8 +362,8 @@ int BPF_KRETPROBE(cuda_exit, long ret)
 	struct cuda_inflight *in = &t->in[api];
 	if (!in->ts)
 		return 0;
-	if (api < SCOPE_CUDA_FIRST_DRIVER_API && t->runtime_depth)
-		t->runtime_depth--;
+	if (!is_name_lookup(api) && t->depth)
+		t->depth--;
 	if (api == SCOPE_CUDA_REGISTER_FAT_BINARY || api == SCOPE_CUDA_REGISTER_FUNCTION ||
 	    api == SCOPE_CUDA_GET_KERNEL || is_name_lookup(api)) {
 		if (api == SCOPE_CUDA_REGISTER_FAT_BINARY || api == SCOPE_CUDA_REGISTER_FUNCTION || ret == 0)

@@ -195,8 +195,8 @@ struct scope_syscall_hist {
 /*
  * CUDA runtime (libcudart) and driver (libcuda) calls, from uprobes on the libraries a process maps.
  * The API numbers are the wire's: append, never renumber. collector-native/src/cuda_apis.c names
- * them and says how each is probed. A driver call made while a runtime call is in flight on the
- * same thread is part of that runtime call: it is not reported (one operation, counted once).
+ * them and says how each is probed. A driver call made while another probed call is in flight on
+ * the same thread is part of that call: it is not reported (one operation, counted once).
  */
 enum scope_cuda_api {
 	SCOPE_CUDA_MALLOC = 1,

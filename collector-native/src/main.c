@@ -706,7 +706,7 @@ int main(int argc, char **argv)
 			(unsigned long long)s.drops.total[SCOPE_DROP_COUNTS_FULL]);
 	uint64_t nested = scope_cuda_nested_total(&s.probes);
 	if (nested)
-		fprintf(stderr, "scope-collector: %llu driver calls made inside runtime calls were counted as part of them\n",
+		fprintf(stderr, "scope-collector: %llu driver calls made inside other CUDA calls were counted as part of them\n",
 			(unsigned long long)nested);
 	if (s.batching) {
 		size_t left = scope_sender_close(&s.sender, 2000);

@@ -188,7 +188,7 @@ public sealed class CudaTests
             Assert.Equal(34, events.Count(e => e.Pid() == pid && e.Type() == "cuda"));
             Assert.Equal(4, events.Count(e => e.Pid() == pid && e.Type() == "cuda_register"));
             Assert.Equal(["vecAdd(float*, float*, float*, int)", new string('k', 300) + "(float*)"],
-                events.Where(e => e.Pid() == pid && e.Str("api") == "cudaLaunchKernel").Select(e => e.Str("kernel")));
+                events.Where(e => e.Pid() == pid && e.Type() == "cuda" && e.Str("api") == "cudaLaunchKernel").Select(e => e.Str("kernel")));
         }
     }
 

@@ -42,6 +42,24 @@ calls = [e for e in ev if e["type"] == "cuda"]
 regs = [e for e in ev if e["type"] == "cuda_register"]
 by = collections.Counter(e["api"] for e in calls)
 launches = [e for e in calls if e["api"].startswith("cudaLaunchKernel")]
+runtime = [e for e in calls if e["api"].startswith("cuda")]
+driver = [e for e in calls if not e["api"].startswith("cuda")]
+driver_launches = [e for e in driver if e["api"].startswith("cuLaunchKernel")]
+stacks = [e for e in ev if e["type"] == "cuda_stack"]
+named_stacks = [s for s in stacks if any("+0x" in x and not x.startswith("0x") for x in s.get("symbols", []))]
+err = open(sys.argv[1].replace("events.jsonl", "collector.err")).read()
+nested = next((int(l.split()[1]) for l in err.splitlines() if "driver calls made inside other CUDA calls" in l), 0)
+# the allocator's peak as SCOPE's records give it: live cudaMalloc bytes, freed by cudaFree
+live, cur, peak = {}, 0, 0
+for e in calls:
+    if e["ret"] != 0:
+        continue
+    if e["api"] == "cudaMalloc":
+        live[e["ptr"]] = e["bytes"]; cur += e["bytes"]; peak = max(peak, cur)
+    elif e["api"] == "cudaFree" and e["ptr"] in live:
+        cur -= live.pop(e["ptr"])
+torch_peak = next((int(l.split()[1]) for l in wout.splitlines() if l.startswith("reserved_peak ")), -1)
+double = {e["ptr"] for e in driver if e["api"] == "cuMemAlloc_v2"} & {e["ptr"] for e in calls if e["api"] == "cudaMalloc"}
 named = [e for e in launches if e.get("kernel")]
 mallocs = [e for e in calls if e["api"] == "cudaMalloc"]
 copies = [e for e in calls if e["api"].startswith("cudaMemcpy")]
@@ -63,8 +81,17 @@ checks = [
     ("cudaMalloc returns device pointers", mallocs and all(e["ret"] == 0 and e["ptr"] != "0x0" for e in mallocs),
      f"{len(mallocs)} allocations, {sum(e['bytes'] for e in mallocs)} bytes"),
     ("H2D and D2H copies with their kinds", kinds.get("H2D", 0) > 0 and kinds.get("D2H", 0) > 0, dict(kinds)),
-    ("calls name device 0", calls and all(e.get("device") == 0 for e in calls),
-     dict(collections.Counter(e.get("device") for e in calls))),
+    ("runtime calls name device 0", runtime and all(e.get("device") == 0 for e in runtime),
+     dict(collections.Counter(e.get("device") for e in runtime))),
+    ("one operation per call: no allocation seen twice", not double,
+     f"{nested} driver calls inside runtime calls folded in; {len(driver)} driver calls of their own: "
+     + ", ".join(f"{k} {v}" for k, v in collections.Counter(e['api'] for e in driver).most_common(5))),
+    ("driver launches (libraries' own) succeed and are named", all(e["ret"] == 0 and e.get("kernel") for e in driver_launches),
+     f"{sum(1 for e in driver_launches if e.get('kernel'))}/{len(driver_launches)} named"),
+    ("allocations and launches carry named stacks", mallocs and all(e.get("has_stack") for e in mallocs) and len(named_stacks) > 0,
+     f"{len(stacks)} stacks, {len(named_stacks)} with named frames; e.g. {named_stacks[0]['symbols'][:3] if named_stacks else None}"),
+    ("allocator peak from the records reaches torch's own", torch_peak > 0 and peak >= torch_peak,
+     f"SCOPE {peak} bytes, torch.cuda.max_memory_reserved {torch_peak}"),
     ("nothing lost in the kernel", not any(d.get("ringbuf") for d in drops), f"{len(drops)} drops lines"),
 ]
 print(f"{'check':48} {'verdict':7} detail")

@@ -12,3 +12,6 @@ z = torch.randn(1024, 1024, device="cuda")
 s = (z @ z).sum() + y.sum()               # a GEMM (cuBLAS) and reductions
 torch.cuda.synchronize()
 print("ok", round(float(s.cpu()), 1) != 0.0)  # D2H
+# what the caching allocator itself says it reserved at most: SCOPE's peak from cudaMalloc/cudaFree
+# must reach it (it can be higher: libraries may call cudaMalloc outside the caching allocator)
+print("reserved_peak", torch.cuda.max_memory_reserved())

@@ -3,7 +3,7 @@
 # cudaLaunchKernel(stub, grid, block, args, 0, 0) of the real libcudart, (1) as a target: nothing
 # attached, under an empty bpftrace uprobe on each function for that pid, under an empty bpftrace
 # uprobe + uretprobe (the like-for-like peer: SCOPE takes the return too), and under SCOPE
-# `--probes cuda --pid LOOP`; (2) as a process that is not a target, while a second process B with
+# `--probes cuda --pid LOOP`, with call stacks (the default) and without; (2) as a process that is not a target, while a second process B with
 # the same runtime mapped sleeps and is the target: nothing attached, SCOPE `--probes cuda --pid B`,
 # and a system-wide bpftrace uprobe + uretprobe filtered on B in BPF (how GPUprobe attaches).
 # Configurations take turns within each round so that drift of a shared host lands on all of them
@@ -77,14 +77,15 @@ bt_probes() { # KINDS [FILTER] [BODY]
 BT_ENTRY=$(bt_probes uprobe)
 BT_ENTRYRET=$(bt_probes "uprobe uretprobe")
 
-CONFIGS=(t_base t_bt_entry t_bt_entryret t_scope n_base n_scope n_bt_sys)
-TARGET_CONFIGS=(t_base t_bt_entry t_bt_entryret t_scope)
+CONFIGS=(t_base t_bt_entry t_bt_entryret t_scope t_scope_nostack n_base n_scope n_bt_sys)
+TARGET_CONFIGS=(t_base t_bt_entry t_bt_entryret t_scope t_scope_nostack)
 OTHER_CONFIGS=(n_base n_scope n_bt_sys)
 declare -A LABEL=(
 	[t_base]='baseline: nothing attached'
 	[t_bt_entry]='bpftrace `-p LOOP`, empty uprobe'
 	[t_bt_entryret]='bpftrace `-p LOOP`, empty uprobe + uretprobe'
-	[t_scope]='SCOPE `--probes cuda --pid LOOP`'
+	[t_scope]='SCOPE `--probes cuda --pid LOOP` (with call stacks, the default)'
+	[t_scope_nostack]='SCOPE `--probes cuda --no-cuda-stacks --pid LOOP`'
 	[n_base]='baseline: nothing attached (measured again)'
 	[n_scope]='SCOPE `--probes cuda --pid B`'
 	[n_bt_sys]='bpftrace system-wide, uprobe + uretprobe `/pid == B/`'
@@ -239,6 +240,9 @@ measure_once() {
 	t_scope)
 		start_tracer "$COLLECTOR" --probes cuda --pid "$LOOP_PID" --output "$WORK/scope.json"
 		wait_scope "$LOOP_PID" ;;
+	t_scope_nostack)
+		start_tracer "$COLLECTOR" --probes cuda --no-cuda-stacks --pid "$LOOP_PID" --output "$WORK/scope.json"
+		wait_scope "$LOOP_PID" ;;
 	n_scope)
 		start_tracer "$COLLECTOR" --probes cuda --pid "$B_PID" --output "$WORK/scope.json"
 		wait_scope "$B_PID" ;;
@@ -263,7 +267,7 @@ measure_once() {
 	fi
 	if [ -n "$TRACER_PID" ]; then
 		# SCOPE stops on SIGTERM, bpftrace on SIGINT.
-		stop_tracer "$([ "${c#*_}" = scope ] && echo TERM || echo INT)"
+		stop_tracer "$([[ ${c#*_} == scope* ]] && echo TERM || echo INT)"
 	fi
 	if [ -n "$(foreign_probes)" ]; then
 		LOOP_PID=
@@ -272,7 +276,7 @@ measure_once() {
 	calls=${v##* }
 	[ "$calls" -ge $((WARM + N)) ] || die "cuda_loop made $calls calls, expected at least $((WARM + N))"
 	case $c in
-	t_scope)
+	t_scope | t_scope_nostack)
 		# A tracer that was not attached for the whole loop would be short of events.
 		for f in "${FUNCS[@]}"; do
 			[ "$(scope_events "$LOOP_PID" "$f")" -eq "$calls" ] || {
@@ -581,6 +585,13 @@ SECTION=$WORK/section.md
 	echo 'the arguments, keeping the entry until the return, one ring buffer record a call) together with its'
 	echo 'attach type (`uprobe_multi` links, where bpftrace 0.17 uses perf-event uprobes); this benchmark does'
 	echo 'not separate the two.'
+	echo
+	echo 'Both timed functions take a user call stack by default (allocations and launches do; a'
+	echo '`cuda_stack` record of 312 bytes rides with each call): the caller'"'"'s return address and a'
+	echo 'frame-pointer walk, `bpf_get_stack`. What that adds, SCOPE with stacks against SCOPE without:'
+	echo "\`cudaMalloc\` $(awk -v a="${ADD[t_scope,1]}" -v b="${ADD[t_scope_nostack,1]}" 'BEGIN { printf "%.0f", a - b }') ns,"
+	echo "\`cudaLaunchKernel\` $(awk -v a="${ADD[t_scope,3]}" -v b="${ADD[t_scope_nostack,3]}" 'BEGIN { printf "%.0f", a - b }') ns a call"
+	echo '(medians; `--no-cuda-stacks` turns them off).'
 	echo
 	echo '### On a process that is not a target'
 	echo

@@ -23,7 +23,7 @@ struct cuda_inflight {
 	__u32 grid[3];
 	__u32 block[3];
 	__u32 stack;   /* a cuda_stack record went out for this call */
-	__u32 _pad;
+	__u32 nested;  /* calls of this same API inside this one, not reported: their returns come first */
 };
 
 struct cuda_thread {
@@ -187,13 +187,17 @@ int BPF_KPROBE(cuda_enter)
 		return 0;
 	}
 	bool driver = api >= SCOPE_CUDA_FIRST_DRIVER_API;
+	struct cuda_inflight *slot = &t->in[api];
 	if (driver && t->depth && !is_name_lookup(api)) {
 		__u64 *n = bpf_map_lookup_elem(&cuda_nested, &api);
 		if (n)
 			*n += 1;
+		/* An entry point that calls itself (a _ptds variant through the plain one): its return
+		 * must not be taken for the outer call's. */
+		if (slot->ts)
+			slot->nested++;
 		return 0;
 	}
-	struct cuda_inflight *slot = &t->in[api];
 	struct cuda_inflight in = {
 		.ts = bpf_ktime_get_boot_ns(),
 		.a = { PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx), PT_REGS_PARM4(ctx),
@@ -362,6 +366,10 @@ int BPF_KRETPROBE(cuda_exit, long ret)
 	struct cuda_inflight *in = &t->in[api];
 	if (!in->ts)
 		return 0;
+	if (in->nested) {
+		in->nested--;
+		return 0;
+	}
 	if (!is_name_lookup(api) && t->depth)
 		t->depth--;
 	if (api == SCOPE_CUDA_REGISTER_FAT_BINARY || api == SCOPE_CUDA_REGISTER_FUNCTION ||

@@ -70,7 +70,7 @@ public sealed class CudaDriverTests
         var made = ProgramLines(run, "CALL");
         var lookups = new HashSet<string> { "cuModuleGetFunction", "cuLibraryGetKernel", "cuKernelGetFunction" };
         var calls = made.Where(m => !lookups.Contains(m.Api)).ToList();
-        Assert.Equal(18, calls.Count);
+        Assert.Equal(19, calls.Count);
         var seen = run.Events.Where(e => e.Type() == "cuda").ToList();
         // Every call, in order, with the arguments and the CUresult the program got (all failures here).
         Assert.Equal(calls.Select(c => c.Api), seen.Select(s => s.Str("api")!));
@@ -183,7 +183,7 @@ public sealed class CudaDriverTests
         var stdout = await p.StandardOutput.ReadToEndAsync();
         await p.WaitForExitAsync();
         var events = CollectorRun.ParseEvents(stdout);
-        Assert.Equal(18, events.Count(e => e.Type() == "cuda"));
+        Assert.Equal(19, events.Count(e => e.Type() == "cuda"));
         Assert.DoesNotContain(events, e => e.Type() == "cuda_stack" || e.TryGetProperty("has_stack", out _));
     }
 }

@@ -171,6 +171,9 @@ int main(void)
 	r = CU(CUresult (*)(CUdeviceptr, CUdeviceptr, size_t), "cuMemcpyDtoD_v2")(b, a, bytes / 2);
 	printf("CALL cuMemcpyDtoD_v2 ret=%d ptr=0x%llx src=0x%llx bytes=%zu kind=3\n", r, (unsigned long long)b,
 	       (unsigned long long)a, bytes / 2);
+	r = CU(CUresult (*)(CUdeviceptr, CUdeviceptr, size_t), "cuMemcpyDtoD_v2_ptds")(c, b, bytes / 8);
+	printf("CALL cuMemcpyDtoD_v2_ptds ret=%d ptr=0x%llx src=0x%llx bytes=%zu kind=3\n", r, (unsigned long long)c,
+	       (unsigned long long)b, bytes / 8);
 	r = CU(CUresult (*)(CUdeviceptr, CUdeviceptr, size_t, CUstream), "cuMemcpyDtoDAsync_v2")(c, a, bytes / 4, stream);
 	printf("CALL cuMemcpyDtoDAsync_v2 ret=%d ptr=0x%llx src=0x%llx bytes=%zu kind=3 stream=0x%llx\n", r,
 	       (unsigned long long)c, (unsigned long long)a, bytes / 4, (unsigned long long)(uintptr_t)stream);

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Scope.Events;
 
-/// <summary><c>struct scope_cuda_call</c> (144 bytes): one CUDA runtime call with its return code and duration.</summary>
+/// <summary><c>struct scope_cuda_call</c> (144 bytes): one CUDA runtime or driver call with its return code and duration.</summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
 public struct CudaCall
 {
@@ -12,25 +12,25 @@ public struct CudaCall
     /// <summary>A <see cref="CudaApi"/>.</summary>
     public ushort Api;
 
-    /// <summary><see cref="Wire.CudaPtsz"/>, <see cref="Wire.CudaPtds"/>.</summary>
+    /// <summary><see cref="Wire.CudaPtsz"/>, <see cref="Wire.CudaPtds"/>, <see cref="Wire.CudaHasStack"/>.</summary>
     public ushort Flags;
 
-    /// <summary>The cudaError_t returned.</summary>
+    /// <summary>The cudaError_t (or, for a driver call, CUresult) returned.</summary>
     public int Ret;
 
     /// <summary>Entry to return, in ns.</summary>
     public ulong DurNs;
 
-    /// <summary>The pointer allocated or freed; a copy's destination (the C field `ptr`).</summary>
+    /// <summary>The pointer allocated or freed; a copy's destination; cuMemCreate's and cuMemRelease's handle (the C field `ptr`).</summary>
     public ulong Address;
 
-    /// <summary>A copy's source.</summary>
+    /// <summary>A copy's source; the handle cuMemMap maps.</summary>
     public ulong Src;
 
     /// <summary>Allocation or copy size.</summary>
     public ulong Bytes;
 
-    /// <summary>The stream, where the call takes one.</summary>
+    /// <summary>The stream, where the call takes one; cuMemMap's offset into its handle.</summary>
     public ulong Stream;
 
     /// <summary>A launch's host stub (names the kernel); a graph launch's executable graph.</summary>

@@ -12,7 +12,11 @@ public struct CudaRegister
     /// <summary>The common header.</summary>
     public EventHeader Hdr;
 
-    /// <summary><see cref="Wire.CudaRegFatBinary"/>, <see cref="Wire.CudaRegFunction"/> or <see cref="Wire.CudaRegSymbol"/>.</summary>
+    /// <summary>
+    /// <see cref="Wire.CudaRegFatBinary"/>, <see cref="Wire.CudaRegFunction"/>, <see cref="Wire.CudaRegSymbol"/>,
+    /// <see cref="Wire.CudaRegKernelHandle"/>, or the driver's <see cref="Wire.CudaRegModuleFunction"/>,
+    /// <see cref="Wire.CudaRegLibraryKernel"/> and <see cref="Wire.CudaRegKernelFunction"/>.
+    /// </summary>
     public ushort Kind;
 
     /// <summary>Bytes of <see cref="Name"/> in use.</summary>
@@ -21,10 +25,10 @@ public struct CudaRegister
     /// <summary><see cref="Wire.ExecFilenameTruncated"/> when the name was cut.</summary>
     public uint Flags;
 
-    /// <summary>The fat binary handle.</summary>
+    /// <summary>The fat binary handle; for kernel handles and driver registrations, what launches pass as their function.</summary>
     public ulong Handle;
 
-    /// <summary>The host stub a launch passes as its function.</summary>
+    /// <summary>The host stub a launch passes as its function; for driver registrations, the module, library or kernel looked in.</summary>
     public ulong HostFun;
 
     /// <summary>Where the name lay in the process (the collector reads it from there when needed).</summary>

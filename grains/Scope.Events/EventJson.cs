@@ -62,6 +62,12 @@ public static class EventJson
             case RecordType.CudaRegister:
                 WriteCudaRegister(writer, record.As<CudaRegister>());
                 break;
+            case RecordType.CudaStack:
+                WriteCudaStack(writer, record.As<CudaStack>());
+                break;
+            case RecordType.Symbol:
+                WriteSymbol(writer, record.As<Symbol>());
+                break;
         }
     }
 
@@ -91,14 +97,34 @@ public static class EventJson
         var api = (CudaApi)c.Api;
         switch (api)
         {
-            case CudaApi.Malloc or CudaApi.MallocHost or CudaApi.MallocManaged or CudaApi.MallocAsync:
+            case CudaApi.Malloc or CudaApi.MallocHost or CudaApi.MallocManaged or CudaApi.MallocAsync or CudaApi.CuMemAlloc:
                 w.WriteNumber("bytes"u8, c.Bytes);
                 WriteHexProperty(w, "ptr"u8, c.Address);
                 break;
-            case CudaApi.Free or CudaApi.FreeHost or CudaApi.FreeAsync:
+            case CudaApi.Free or CudaApi.FreeHost or CudaApi.FreeAsync or CudaApi.CuMemFree:
                 WriteHexProperty(w, "ptr"u8, c.Address);
                 break;
-            case CudaApi.Memcpy or CudaApi.MemcpyAsync:
+            case CudaApi.CuMemCreate:
+                // The driver returns an allocation handle, not an address; the wire carries it in ptr.
+                WriteHexProperty(w, "handle"u8, c.Address);
+                w.WriteNumber("bytes"u8, c.Bytes);
+                break;
+            case CudaApi.CuMemMap:
+                WriteHexProperty(w, "ptr"u8, c.Address);
+                w.WriteNumber("bytes"u8, c.Bytes);
+                WriteHexProperty(w, "handle"u8, c.Src);
+                w.WriteNumber("offset"u8, c.Stream);
+                break;
+            case CudaApi.CuMemUnmap:
+                WriteHexProperty(w, "ptr"u8, c.Address);
+                w.WriteNumber("bytes"u8, c.Bytes);
+                break;
+            case CudaApi.CuMemRelease:
+                WriteHexProperty(w, "handle"u8, c.Address);
+                break;
+            case CudaApi.Memcpy or CudaApi.MemcpyAsync or CudaApi.CuMemcpyHtoD or CudaApi.CuMemcpyDtoH
+                or CudaApi.CuMemcpyDtoD or CudaApi.CuMemcpyHtoDAsync or CudaApi.CuMemcpyDtoHAsync
+                or CudaApi.CuMemcpyDtoDAsync:
                 w.WriteNumber("bytes"u8, c.Bytes);
                 WriteHexProperty(w, "ptr"u8, c.Address);
                 WriteHexProperty(w, "src"u8, c.Src);
@@ -108,7 +134,7 @@ public static class EventJson
                 else
                     w.WriteNull("kind_name"u8);
                 break;
-            case CudaApi.LaunchKernel or CudaApi.LaunchKernelExC:
+            case CudaApi.LaunchKernel or CudaApi.LaunchKernelExC or CudaApi.CuLaunchKernel or CudaApi.CuLaunchKernelEx:
                 WriteHexProperty(w, "func"u8, c.Func);
                 WriteDim3(w, "grid"u8, c.Grid);
                 WriteDim3(w, "block"u8, c.Block);
@@ -119,10 +145,14 @@ public static class EventJson
                 break;
         }
         if (api is CudaApi.MallocAsync or CudaApi.FreeAsync or CudaApi.MemcpyAsync or CudaApi.LaunchKernel
-            or CudaApi.LaunchKernelExC or CudaApi.GraphLaunch or CudaApi.StreamSynchronize)
+            or CudaApi.LaunchKernelExC or CudaApi.GraphLaunch or CudaApi.StreamSynchronize
+            or CudaApi.CuMemcpyHtoDAsync or CudaApi.CuMemcpyDtoHAsync or CudaApi.CuMemcpyDtoDAsync
+            or CudaApi.CuLaunchKernel or CudaApi.CuLaunchKernelEx)
             WriteHexProperty(w, "stream"u8, c.Stream);
         if (c.Device >= 0)
             w.WriteNumber("device"u8, c.Device);
+        if ((c.Flags & Wire.CudaHasStack) != 0)
+            w.WriteBoolean("has_stack"u8, true);
         w.WriteEndObject();
     }
 
@@ -135,6 +165,9 @@ public static class EventJson
             case Wire.CudaRegFunction: w.WriteString("kind"u8, "function"u8); break;
             case Wire.CudaRegSymbol: w.WriteString("kind"u8, "elf_symbol"u8); break;
             case Wire.CudaRegKernelHandle: w.WriteString("kind"u8, "kernel_handle"u8); break;
+            case Wire.CudaRegModuleFunction: w.WriteString("kind"u8, "module_function"u8); break;
+            case Wire.CudaRegLibraryKernel: w.WriteString("kind"u8, "library_kernel"u8); break;
+            case Wire.CudaRegKernelFunction: w.WriteString("kind"u8, "kernel_function"u8); break;
             default: w.WriteNull("kind"u8); break;
         }
         WriteHexProperty(w, "handle"u8, r.Handle);
@@ -149,6 +182,41 @@ public static class EventJson
             if ((r.Flags & Wire.CudaRegNotDemangled) != 0)
                 w.WriteBoolean("not_demangled"u8, true);
         }
+        w.WriteEndObject();
+    }
+
+    // decode_json.c's cuda_stack_json without its "symbols" (the collector's own names for people
+    // reading its output; readers of the wire name frames from symbol records instead).
+    private static void WriteCudaStack(Utf8JsonWriter w, in CudaStack s)
+    {
+        WriteHeader(w, s.Hdr, "cuda_stack"u8);
+        w.WriteString("api"u8, CudaNames.ApiOrNumber(s.Api));
+        w.WriteStartArray("frames"u8);
+        Span<byte> text = stackalloc byte[2 + 16];
+        "0x"u8.CopyTo(text);
+        foreach (ulong ip in s.Valid)
+        {
+            ip.TryFormat(text[2..], out int n, "x", CultureInfo.InvariantCulture);
+            w.WriteStringValue(text[..(2 + n)]);
+        }
+        w.WriteEndArray();
+        if (s.Truncated)
+            w.WriteBoolean("truncated"u8, true);
+        w.WriteEndObject();
+    }
+
+    private static void WriteSymbol(Utf8JsonWriter w, in Symbol s)
+    {
+        WriteHeader(w, s.Hdr, "symbol"u8);
+        WriteHexProperty(w, "addr"u8, s.Addr);
+        w.WriteNumber("offset"u8, s.Offset);
+        WriteCString(w, "module"u8, s.Module.AsSpan());
+        // Up to the NUL, not name_len, as decode_json.c reads it.
+        WriteCString(w, "name"u8, s.Name.AsSpan());
+        if (s.Unknown)
+            w.WriteBoolean("unknown"u8, true);
+        if (s.NameTruncated)
+            w.WriteBoolean("name_truncated"u8, true);
         w.WriteEndObject();
     }
 

@@ -24,9 +24,15 @@ public enum RecordType : ushort
     /// <summary>A cumulative latency histogram of one syscall of one process: <see cref="Events.SyscallHist"/>.</summary>
     SyscallHist = 7,
 
-    /// <summary><c>struct scope_cuda_call</c>: one CUDA runtime call.</summary>
+    /// <summary><c>struct scope_cuda_call</c>: one CUDA runtime or driver call.</summary>
     CudaCall = 8,
 
     /// <summary><c>struct scope_cuda_register</c>: a module or kernel registration (how kernels get names).</summary>
     CudaRegister = 9,
+
+    /// <summary>The user call stack of the CUDA call that follows: <see cref="Events.CudaStack"/>.</summary>
+    CudaStack = 10,
+
+    /// <summary>The collector's name for one user-space address: <see cref="Events.Symbol"/>.</summary>
+    Symbol = 11,
 }

@@ -59,6 +59,9 @@ public static class Wire
     /// <summary>A CUDA call made through its _ptds variant.</summary>
     public const ushort CudaPtds = 0x2;
 
+    /// <summary><see cref="CudaCall.Flags"/>: a <see cref="CudaStack"/> record with this call's tid and ts_ns came before it.</summary>
+    public const ushort CudaHasStack = 0x4;
+
     /// <summary>A fat binary (module) registration.</summary>
     public const ushort CudaRegFatBinary = 1;
 
@@ -71,8 +74,29 @@ public static class Wire
     /// <summary>A kernel handle (<c>cudaKernel_t</c>) that launches pass instead of the stub it stands for.</summary>
     public const ushort CudaRegKernelHandle = 4;
 
+    /// <summary>cuModuleGetFunction: handle is the CUfunction launches pass, host_fun the CUmodule.</summary>
+    public const ushort CudaRegModuleFunction = 5;
+
+    /// <summary>cuLibraryGetKernel: handle is the CUkernel launches pass, host_fun the CUlibrary.</summary>
+    public const ushort CudaRegLibraryKernel = 6;
+
+    /// <summary>cuKernelGetFunction: handle is the CUfunction, host_fun the CUkernel it came from; name empty.</summary>
+    public const ushort CudaRegKernelFunction = 7;
+
     /// <summary><see cref="CudaRegister.Flags"/>: a mangled name no demangler here can read; the kernel field holds it as is.</summary>
     public const uint CudaRegNotDemangled = 0x2;
+
+    /// <summary><c>SCOPE_STACK_MAX</c>: return addresses in one <see cref="CudaStack"/>.</summary>
+    public const int StackMax = 32;
+
+    /// <summary><see cref="CudaStack.Flags"/>: the stack was deeper than <see cref="StackMax"/>.</summary>
+    public const uint StackTruncated = 0x1;
+
+    /// <summary><see cref="Symbol.Flags"/>: no symbol covers the address; the offset is into the module's file.</summary>
+    public const ushort SymbolUnknown = 0x1;
+
+    /// <summary><see cref="Symbol.Flags"/>: the name was cut.</summary>
+    public const ushort SymbolTruncated = 0x2;
 
     /// <summary><see cref="SyscallData.DataKind"/>: nothing captured.</summary>
     public const ushort DataNone = 0;
@@ -95,6 +119,8 @@ public static class Wire
         RecordType.SyscallHist => Unsafe.SizeOf<SyscallHist>(),
         RecordType.CudaCall => Unsafe.SizeOf<CudaCall>(),
         RecordType.CudaRegister => Unsafe.SizeOf<CudaRegister>(),
+        RecordType.CudaStack => Unsafe.SizeOf<CudaStack>(),
+        RecordType.Symbol => Unsafe.SizeOf<Symbol>(),
         _ => 0,
     };
 }

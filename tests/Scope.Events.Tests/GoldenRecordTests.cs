@@ -127,6 +127,27 @@ public sealed class GoldenRecordTests
     }
 
     [Fact]
+    public void Stack_and_symbol_fields()
+    {
+        ref readonly CudaStack st = ref Single("cuda_stack", out _).As<CudaStack>();
+        Assert.Equal((ushort)CudaApi.CuMemAlloc, st.Api);
+        Assert.Equal([0x55555555a1c3ul, 0x55555555a2f0, 0x7f1234567d90], st.Valid.ToArray());
+        Assert.False(st.Truncated);
+
+        ref readonly Symbol sym = ref Single("symbol", out _).As<Symbol>();
+        Assert.Equal((0x55555555a1c3ul, 51ul, "train", "leak_three(Pool&, unsigned long)"), (sym.Addr, sym.Offset, sym.Module.AsString(), sym.Name.AsString()));
+        Assert.False(sym.Unknown);
+        ref readonly Symbol unknown = ref Single("symbol_unknown", out _).As<Symbol>();
+        Assert.True(unknown.Unknown);
+        Assert.Equal("", unknown.Name.AsString());
+
+        ref readonly CudaCall call = ref Single("cu_mem_alloc_stack", out _).As<CudaCall>();
+        Assert.Equal(Wire.CudaHasStack, call.Flags & Wire.CudaHasStack);
+        Assert.Equal(st.Hdr.TsNs, call.Hdr.TsNs);
+        Assert.Equal(st.Hdr.Tid, call.Hdr.Tid);
+    }
+
+    [Fact]
     public void Json_writes_into_a_caller_writer()
     {
         byte[] bytes = Golden.RecordBytes("syscall_read");

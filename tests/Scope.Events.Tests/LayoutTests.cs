@@ -18,6 +18,10 @@ public sealed class LayoutTests
         Assert.Equal(32, Unsafe.SizeOf<SyscallCount>());
         Assert.Equal(1080, Unsafe.SizeOf<SyscallCounts>());
         Assert.Equal(440, Unsafe.SizeOf<SyscallHist>());
+        Assert.Equal(144, Unsafe.SizeOf<CudaCall>());
+        Assert.Equal(592, Unsafe.SizeOf<CudaRegister>());
+        Assert.Equal(312, Unsafe.SizeOf<CudaStack>());
+        Assert.Equal(392, Unsafe.SizeOf<Symbol>());
         Assert.Equal(256, Unsafe.SizeOf<BatchHeader>());
         Assert.Equal(Wire.BatchHeaderSize, Unsafe.SizeOf<BatchHeader>());
         Assert.Equal(Wire.EventHeaderSize, Unsafe.SizeOf<EventHeader>());
@@ -35,8 +39,10 @@ public sealed class LayoutTests
         Assert.Equal(440, Wire.RecordSize(RecordType.SyscallHist));
         Assert.Equal(144, Wire.RecordSize(RecordType.CudaCall));
         Assert.Equal(592, Wire.RecordSize(RecordType.CudaRegister));
+        Assert.Equal(312, Wire.RecordSize(RecordType.CudaStack));
+        Assert.Equal(392, Wire.RecordSize(RecordType.Symbol));
         Assert.Equal(0, Wire.RecordSize(0));
-        Assert.Equal(0, Wire.RecordSize((RecordType)10));
+        Assert.Equal(0, Wire.RecordSize((RecordType)12));
     }
 
     [Fact]
@@ -59,6 +65,39 @@ public sealed class LayoutTests
         Assert.Equal(72, Offset(ref r, ref r.NameAddr));
         Assert.Equal(80, Offset(ref r, ref r.Name));
         Assert.Equal(336, Offset(ref r, ref r.Kernel));
+    }
+
+    [Fact]
+    public void Stack_and_symbol_offsets()
+    {
+        var s = default(CudaStack);
+        Assert.Equal(48, Offset(ref s, ref s.Api));
+        Assert.Equal(50, Offset(ref s, ref s.N));
+        Assert.Equal(52, Offset(ref s, ref s.Flags));
+        Assert.Equal(56, Offset(ref s, ref s.Ips));
+        Assert.Equal(56 + (31 * 8), Offset(ref s, ref s.Ips[31]));
+        Assert.Equal(Wire.StackMax, Ips32.Length);
+
+        var y = default(Symbol);
+        Assert.Equal(48, Offset(ref y, ref y.Addr));
+        Assert.Equal(56, Offset(ref y, ref y.Offset));
+        Assert.Equal(64, Offset(ref y, ref y.NameLen));
+        Assert.Equal(66, Offset(ref y, ref y.Flags));
+        Assert.Equal(68, Offset(ref y, ref y.Pad0));
+        Assert.Equal(72, Offset(ref y, ref y.Module));
+        Assert.Equal(136, Offset(ref y, ref y.Name));
+    }
+
+    [Fact]
+    public void Every_record_type_has_its_size()
+    {
+        // The enumerator recognises exactly the types the header defines: none is counted unknown.
+        foreach (RecordType t in Enum.GetValues<RecordType>())
+        {
+            Assert.True(Wire.RecordSize(t) > Wire.EventHeaderSize, $"{t} has no size");
+        }
+
+        Assert.Equal(11, Enum.GetValues<RecordType>().Length);
     }
 
     [Fact]

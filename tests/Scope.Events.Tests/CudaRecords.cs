@@ -1,0 +1,110 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Scope.Events.Tests;
+
+/// <summary>Builds CUDA-related records as wire bytes, through the wire structs, for ledger tests.</summary>
+internal static class CudaRecords
+{
+    public const uint Pid = 42;
+
+    public static byte[] Call(
+        CudaApi api,
+        ulong ts,
+        uint tid = 1,
+        int ret = 0,
+        ulong ptr = 0,
+        ulong bytes = 0,
+        ulong src = 0,
+        int kind = -1,
+        int device = 0,
+        ulong dur = 0,
+        ulong func = 0,
+        ulong stream = 0,
+        ushort flags = 0,
+        (uint X, uint Y, uint Z) grid = default,
+        (uint X, uint Y, uint Z) block = default)
+    {
+        var c = default(CudaCall);
+        c.Hdr = Header(RecordType.CudaCall, ts, tid);
+        c.Api = (ushort)api;
+        c.Flags = flags;
+        c.Ret = ret;
+        c.DurNs = dur;
+        c.Address = ptr;
+        c.Src = src;
+        c.Bytes = bytes;
+        c.Stream = stream;
+        c.Func = func;
+        (c.Grid[0], c.Grid[1], c.Grid[2]) = grid;
+        (c.Block[0], c.Block[1], c.Block[2]) = block;
+        c.Kind = kind;
+        c.Device = device;
+        return Bytes(c);
+    }
+
+    public static byte[] Register(ushort kind, ulong handle, ulong hostFun, string name, string kernel = "", ulong ts = 1)
+    {
+        var r = default(CudaRegister);
+        r.Hdr = Header(RecordType.CudaRegister, ts, Pid);
+        r.Kind = kind;
+        r.NameLen = (ushort)Encoding.UTF8.GetByteCount(name);
+        r.Handle = handle;
+        r.HostFun = hostFun;
+        Encoding.UTF8.GetBytes(name).CopyTo((Span<byte>)r.Name);
+        Encoding.UTF8.GetBytes(kernel).CopyTo((Span<byte>)r.Kernel);
+        return Bytes(r);
+    }
+
+    public static byte[] Stack(CudaApi api, ulong ts, uint tid, params ulong[] ips)
+    {
+        var s = default(CudaStack);
+        s.Hdr = Header(RecordType.CudaStack, ts, tid);
+        s.Api = (ushort)api;
+        s.N = (ushort)ips.Length;
+        ips.CopyTo((Span<ulong>)s.Ips);
+        return Bytes(s);
+    }
+
+    public static byte[] Symbol(ulong addr, ulong offset, string module, string name, ushort flags = 0)
+    {
+        var s = default(Symbol);
+        s.Hdr = Header(RecordType.Symbol, 1, Pid);
+        s.Addr = addr;
+        s.Offset = offset;
+        s.NameLen = (ushort)Encoding.UTF8.GetByteCount(name);
+        s.Flags = flags;
+        Encoding.UTF8.GetBytes(module).CopyTo((Span<byte>)s.Module);
+        Encoding.UTF8.GetBytes(name).CopyTo((Span<byte>)s.Name);
+        return Bytes(s);
+    }
+
+    public static byte[] Exit(ulong ts)
+    {
+        var e = default(ProcessExit);
+        e.Hdr = Header(RecordType.ProcessExit, ts, Pid);
+        return Bytes(e);
+    }
+
+    private static EventHeader Header(RecordType type, ulong ts, uint tid)
+    {
+        var h = default(EventHeader);
+        h.Type = type;
+        h.Size = (ushort)Wire.RecordSize(type);
+        h.TsNs = ts;
+        h.StartNs = 1500;
+        h.Pid = Pid;
+        h.Tid = tid;
+        "train"u8.CopyTo(h.Comm);
+        return h;
+    }
+
+    private static byte[] Bytes<T>(T value)
+        where T : unmanaged
+    {
+        byte[] b = new byte[Unsafe.SizeOf<T>()];
+        MemoryMarshal.Write(b, in value);
+        return b;
+    }
+}

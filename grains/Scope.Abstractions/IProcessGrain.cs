@@ -8,6 +8,21 @@ public interface IProcessGrain : IGrainWithStringKey
 {
     Task Apply(ProcessDelta delta);
     Task<ProcessSnapshot> GetSnapshot();
+
+    /// <summary>The process's CUDA ledger as of now; null when this process has no CUDA records.</summary>
+    Task<CudaSnapshot?> GetCudaSummary();
+
+    /// <summary>Up to <paramref name="limit"/> live allocations, oldest first; null when this process has no CUDA records.</summary>
+    Task<IReadOnlyList<CudaAllocationInfo>?> GetCudaAllocations(int limit);
+
+    /// <summary>Up to <paramref name="limit"/> kernels, most launched first; null when this process has no CUDA records.</summary>
+    Task<IReadOnlyList<CudaKernelInfo>?> GetCudaKernels(int limit);
+
+    /// <summary>
+    /// Allocations alive at exit or, while the process runs, older than <paramref name="olderThan"/>
+    /// (null: the configured age), largest first; null when this process has no CUDA records.
+    /// </summary>
+    Task<IReadOnlyList<CudaLeakInfo>?> GetCudaLeaks(TimeSpan? olderThan);
 }
 
 /// <summary>A process is named by its machine, pid and start time (boot-time ns): pids are reused.</summary>
@@ -41,6 +56,19 @@ public sealed record ProcessDelta
     [Id(4)] public IReadOnlyList<SyscallTotals> Totals { get; init; } = [];
     [Id(5)] public int Forks { get; init; }
     [Id(6)] public int SyscallRecords { get; init; }
+
+    /// <summary>
+    /// The process's records of types 8-11 (CUDA calls, registrations, stacks, symbols) and 3 (its
+    /// exit) from this batch, raw and in batch order; empty when the batch has none of them for it.
+    /// </summary>
+    [Id(7)] public ReadOnlyMemory<byte> CudaRecords { get; init; }
+    /// <summary>Unix ns minus boot-time ns for this batch's records (realtime_ns − boottime_ns).</summary>
+    [Id(8)] public long UnixOffsetNs { get; init; }
+    /// <summary>The collector run the batch came from, and the range of its records' indexes, [FirstEvent, EndEvent).</summary>
+    [Id(9)] public string CollectorId { get; init; } = "";
+    [Id(10)] public ulong Instance { get; init; }
+    [Id(11)] public ulong FirstEvent { get; init; }
+    [Id(12)] public ulong EndEvent { get; init; }
 }
 
 [GenerateSerializer, Immutable]

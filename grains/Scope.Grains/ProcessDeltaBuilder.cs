@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
 using Scope.Abstractions;
@@ -17,6 +18,14 @@ internal static class ProcessDeltaBuilder
         public int Forks;
         public int SyscallRecords;
         public Dictionary<uint, SyscallTotals>? Totals;
+        // The records a CUDA ledger reads (types 8-11, and the exit), raw, in batch order.
+        public ArrayBufferWriter<byte>? Cuda;
+
+        public void KeepForCuda(ReadOnlySpan<byte> record)
+        {
+            Cuda ??= new ArrayBufferWriter<byte>(record.Length * 4);
+            Cuda.Write(record);
+        }
     }
 
     public static Dictionary<string, ProcessDelta> Build(EventBatch batch, out int unknownRecords)
@@ -50,6 +59,9 @@ internal static class ProcessDeltaBuilder
                     {
                         ref readonly var e = ref r.As<ProcessExit>();
                         p.Exit = new ProcessExitInfo(e.ExitCode, e.Signal, unixNs);
+                        // Travels even for a process with no CUDA records in this batch (72 bytes,
+                        // once per process): only its grain knows whether it holds a ledger to close.
+                        p.KeepForCuda(r.Bytes);
                         break;
                     }
                 case RecordType.Syscall:
@@ -69,6 +81,12 @@ internal static class ProcessDeltaBuilder
                         }
                         break;
                     }
+                case RecordType.CudaCall:
+                case RecordType.CudaRegister:
+                case RecordType.CudaStack:
+                case RecordType.Symbol:
+                    p.KeepForCuda(r.Bytes);
+                    break;
                 case RecordType.SyscallHist:
                     {
                         ref readonly var hist = ref r.As<SyscallHist>();
@@ -85,6 +103,8 @@ internal static class ProcessDeltaBuilder
         }
         unknownRecords = records.UnknownRecords;
 
+        var unixOffsetNs = unchecked((long)batch.RealtimeNs - (long)batch.BoottimeNs);
+        var endEvent = batch.FirstEvent + (ulong)batch.RecordCount;
         var deltas = new Dictionary<string, ProcessDelta>(byProcess.Count);
         foreach (var ((pid, startNs), p) in byProcess)
         {
@@ -97,6 +117,12 @@ internal static class ProcessDeltaBuilder
                 Forks = p.Forks,
                 SyscallRecords = p.SyscallRecords,
                 Totals = p.Totals is null ? [] : [.. p.Totals.Values],
+                CudaRecords = p.Cuda?.WrittenMemory ?? ReadOnlyMemory<byte>.Empty,
+                UnixOffsetNs = unixOffsetNs,
+                CollectorId = batch.CollectorId,
+                Instance = batch.Instance,
+                FirstEvent = batch.FirstEvent,
+                EndEvent = endEvent,
             };
         }
         return deltas;

@@ -1,17 +1,26 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Scope.Abstractions;
 
 namespace Scope.Grains;
 
-/// <summary>One process: lifecycle and syscall totals (cumulative, as the kernel counts them).</summary>
-internal sealed class ProcessGrain : Grain, IProcessGrain
+/// <summary>
+/// One process: lifecycle and syscall totals (cumulative, as the kernel counts them), and its CUDA
+/// ledger when it makes CUDA calls (ProcessGrain.Cuda.cs).
+/// </summary>
+internal sealed partial class ProcessGrain(ICudaRecordStore cudaStore, IOptions<CudaOptions> cudaOptions, ILogger<ProcessGrain> log)
+    : Grain, IProcessGrain
 {
+    private readonly ICudaRecordStore _cudaStore = cudaStore;
+    private readonly CudaOptions _cudaOptions = cudaOptions.Value;
+    private readonly ILogger<ProcessGrain> _log = log;
     private readonly Dictionary<uint, SyscallTotals> _syscalls = [];
     private string? _comm;
     private ProcessExecInfo? _exec;
     private ProcessExitInfo? _exit;
     private long _lastSeen;
 
-    public Task Apply(ProcessDelta delta)
+    public async Task Apply(ProcessDelta delta)
     {
         _comm = delta.Exec is not null ? delta.Comm : _comm ?? delta.Comm;
         _exec = delta.Exec ?? _exec;
@@ -35,7 +44,8 @@ internal sealed class ProcessGrain : Grain, IProcessGrain
                 _syscalls[t.Nr] = t;
             }
         }
-        return Task.CompletedTask;
+        if (!delta.CudaRecords.IsEmpty)
+            await ApplyCuda(delta);
     }
 
     public Task<ProcessSnapshot> GetSnapshot() => Task.FromResult(new ProcessSnapshot(

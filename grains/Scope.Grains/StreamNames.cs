@@ -8,4 +8,7 @@ public static class StreamNames
 
     /// <summary>Every batch a machine's collectors send, keyed by machine id.</summary>
     public const string Batches = "batches";
+
+    /// <summary>Periodic samples of processes' CUDA totals (<see cref="Scope.Abstractions.CudaMetricsSample"/>), keyed by machine id.</summary>
+    public const string CudaMetrics = "cuda-metrics";
 }

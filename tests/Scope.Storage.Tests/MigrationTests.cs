@@ -22,10 +22,11 @@ public sealed class MigrationTests(PgServer server)
         var versions = await Helpers.RowsAsync(ds, "SELECT version, name FROM scope.schema_migrations ORDER BY version");
         Assert.Equal(Migrator.Migrations.Select(m => (object?)m.Version), versions.Select(r => r[0]));
         Assert.Equal("initial", versions[0][1]);
+        Assert.Equal("cuda", versions[1][1]);
 
         var tables = await Helpers.RowsAsync(ds, "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'scope' AND c.relkind IN ('r', 'p') ORDER BY 1");
         var names = tables.Select(r => (string)r[0]!).ToList();
-        foreach (var t in new[] { "collectors", "events", "events_default", "machines", "processes", "schema_migrations", "syscall_stats" })
+        foreach (var t in new[] { "collectors", "cuda_metrics", "events", "events_default", "machines", "processes", "schema_migrations", "syscall_stats" })
             Assert.Contains(t, names);
     }
 

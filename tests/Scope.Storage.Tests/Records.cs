@@ -113,6 +113,59 @@ public static class Records
             BinaryPrimitives.WriteUInt32LittleEndian(r.AsSpan(56 + (4 * i)), buckets[i]);
         return r;
     }
+
+    /// <summary>struct scope_cuda_call (144 bytes).</summary>
+    public static byte[] CudaCall(ulong ts, ulong startNs, uint pid, uint tid, string comm, ushort api, int ret, ulong address, ulong bytes,
+        int kind = -1, int device = 0, ushort flags = 0, ulong durNs = 1000)
+    {
+        var r = Header(8, 144, ts, startNs, pid, tid, comm);
+        BinaryPrimitives.WriteUInt16LittleEndian(r.AsSpan(48), api);
+        BinaryPrimitives.WriteUInt16LittleEndian(r.AsSpan(50), flags);
+        BinaryPrimitives.WriteInt32LittleEndian(r.AsSpan(52), ret);
+        BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(56), durNs);
+        BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(64), address);
+        BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(80), bytes);
+        BinaryPrimitives.WriteInt32LittleEndian(r.AsSpan(132), kind);
+        BinaryPrimitives.WriteInt32LittleEndian(r.AsSpan(136), device);
+        return r;
+    }
+
+    /// <summary>struct scope_cuda_register (592 bytes), kind 2 (function): host_fun named <paramref name="kernel"/>.</summary>
+    public static byte[] CudaRegister(ulong ts, ulong startNs, uint pid, string comm, ulong hostFun, string kernel)
+    {
+        var r = Header(9, 592, ts, startNs, pid, pid, comm);
+        var name = Encoding.UTF8.GetBytes(kernel);
+        BinaryPrimitives.WriteUInt16LittleEndian(r.AsSpan(48), 2);
+        BinaryPrimitives.WriteUInt16LittleEndian(r.AsSpan(50), (ushort)name.Length);
+        BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(64), hostFun);
+        name.CopyTo(r.AsSpan(80));
+        name.CopyTo(r.AsSpan(336));
+        return r;
+    }
+
+    /// <summary>struct scope_cuda_stack (312 bytes): the stack of the call that follows on the same thread at the same time.</summary>
+    public static byte[] CudaStack(ulong ts, ulong startNs, uint pid, uint tid, string comm, ushort api, params ulong[] ips)
+    {
+        var r = Header(10, 312, ts, startNs, pid, tid, comm);
+        BinaryPrimitives.WriteUInt16LittleEndian(r.AsSpan(48), api);
+        BinaryPrimitives.WriteUInt16LittleEndian(r.AsSpan(50), (ushort)ips.Length);
+        for (int i = 0; i < ips.Length; i++)
+            BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(56 + (8 * i)), ips[i]);
+        return r;
+    }
+
+    /// <summary>struct scope_symbol (392 bytes).</summary>
+    public static byte[] Symbol(ulong ts, ulong startNs, uint pid, string comm, ulong addr, ulong offset, string module, string name)
+    {
+        var r = Header(11, 392, ts, startNs, pid, pid, comm);
+        var n = Encoding.UTF8.GetBytes(name);
+        BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(48), addr);
+        BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(56), offset);
+        BinaryPrimitives.WriteUInt16LittleEndian(r.AsSpan(64), (ushort)n.Length);
+        Encoding.UTF8.GetBytes(module).CopyTo(r.AsSpan(72));
+        n.CopyTo(r.AsSpan(136));
+        return r;
+    }
 }
 
 /// <summary>Builds the batches of one collector run, numbering sequences and events as the collector does.</summary>

@@ -6,6 +6,7 @@
  *   driver calls the stand-in made inside those runtime calls; -1 for another runtime), exits 0.
  * Built with frame pointers, so the stacks SCOPE records reach back to main. */
 #include <dlfcn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,6 @@ int main(void)
 	void *leak = alloc_three_free_two();
 	copy_some(leak);
 	int *driver_calls = dlsym(rt, "scope_fake_driver_calls");
-	printf("leak %p 3145728\ndriver_calls %d\n", leak, driver_calls ? *driver_calls : -1);
+	printf("leak 0x%llx 3145728\ndriver_calls %d\n", (unsigned long long)(uintptr_t)leak, driver_calls ? *driver_calls : -1);
 	return 0;
 }

@@ -33,6 +33,7 @@ public static class ApiHosting
         var v1 = app.MapGroup("/api/v1");
         v1.MapMachineEndpoints();
         v1.MapProcessEndpoints();
+        v1.MapCudaEndpoints();
         v1.MapEventEndpoints();
         return app;
     }

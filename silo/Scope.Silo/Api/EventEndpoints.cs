@@ -21,6 +21,8 @@ internal static class EventEndpoints
         ["syscall_data"] = (int)RecordType.SyscallData,
         ["cuda"] = (int)RecordType.CudaCall,
         ["cuda_register"] = (int)RecordType.CudaRegister,
+        ["cuda_stack"] = (int)RecordType.CudaStack,
+        ["symbol"] = (int)RecordType.Symbol,
     };
 
     public static void MapEventEndpoints(this RouteGroupBuilder api) =>

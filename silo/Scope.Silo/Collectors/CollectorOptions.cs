@@ -15,7 +15,7 @@ public sealed class CollectorOptions
 
     // Lists are comma-separated strings, so that one environment variable overrides a whole list.
 
-    /// <summary>Probe sets: process, syscalls.</summary>
+    /// <summary>Probe sets: process, syscalls, cuda (cuda needs TargetComm or TargetPid).</summary>
     public string Probes { get; set; } = "process,syscalls";
 
     /// <summary>Command names to trace in detail. With none, and no pids, every process is watched in counts-only mode.</summary>

@@ -16,6 +16,12 @@ public static class OrleansHosting
     public static IHostApplicationBuilder AddScopeOrleans(this IHostApplicationBuilder builder)
     {
         var o = builder.Configuration.GetSection("Scope:Orleans").Get<OrleansOptions>() ?? new OrleansOptions();
+        builder.Services.AddOptions<CudaOptions>()
+            .Bind(builder.Configuration.GetSection(CudaOptions.SectionName))
+            .Validate(c => c.MetricsIntervalSeconds is >= 0 and <= 86400, "Scope:Cuda:MetricsIntervalSeconds must be 0 to 86400")
+            .Validate(c => c.LeakAgeSeconds is > 0 and <= 315_360_000, "Scope:Cuda:LeakAgeSeconds must be 1 to 315360000 (ten years)")
+            .Validate(c => c.MaxLiveAllocations > 0, "Scope:Cuda:MaxLiveAllocations must be > 0")
+            .ValidateOnStart();
         builder.UseOrleans(silo =>
         {
             // One all-in-one silo on this host; the fleet issue brings ADO.NET clustering.

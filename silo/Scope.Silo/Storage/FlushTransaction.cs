@@ -244,9 +244,9 @@ internal sealed class FlushTransaction
                     continue;
             }
 
-            // Types 1-5 become event rows; counts and histograms live only in syscall_stats, and a
-            // type this code does not know is still counted (RecordCount) but not stored.
-            if (rec.Type is not (>= WireRecords.Exec and <= WireRecords.SyscallData) and not (WireRecords.CudaCall or WireRecords.CudaRegister))
+            // Types 1-5 and 8-11 become event rows; counts and histograms live only in syscall_stats,
+            // and a type this code does not know is still counted (RecordCount) but not stored.
+            if (rec.Type is not (>= WireRecords.Exec and <= WireRecords.SyscallData) and not (>= WireRecords.CudaCall and <= WireRecords.Symbol))
                 continue;
 
             importer ??= conn.BeginBinaryImport(CopyEvents);

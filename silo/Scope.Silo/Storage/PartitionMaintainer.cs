@@ -9,7 +9,8 @@ namespace Scope.Silo.Storage;
 /// <summary>
 /// Keeps scope.events partitioned by UTC day: at start and hourly it makes the partitions for
 /// yesterday through the day after tomorrow (and for any day whose rows wait in the default
-/// partition), and drops the days that fell out of <see cref="StorageOptions.RetentionDays"/>.
+/// partition), and drops the days that fell out of <see cref="StorageOptions.RetentionDays"/>
+/// (and deletes scope.cuda_metrics rows as old).
 /// </summary>
 public sealed partial class PartitionMaintainer : BackgroundService
 {
@@ -93,6 +94,7 @@ public sealed partial class PartitionMaintainer : BackgroundService
                     await DropPartitionAsync(day, cancellationToken).ConfigureAwait(false);
             }
             await PurgeDefaultAsync(keepFrom, cancellationToken).ConfigureAwait(false);
+            await PurgeCudaMetricsAsync(keepFrom, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -179,6 +181,16 @@ public sealed partial class PartitionMaintainer : BackgroundService
             LogPurged(_logger, purged);
     }
 
+    /// <summary>CUDA metrics samples are few (one per process per interval), so they are deleted, not partitioned.</summary>
+    private async Task PurgeCudaMetricsAsync(DateTimeOffset keepFrom, CancellationToken cancellationToken)
+    {
+        await using var cmd = _dataSource.CreateCommand("DELETE FROM scope.cuda_metrics WHERE time < @cutoff");
+        cmd.Parameters.AddWithValue("cutoff", keepFrom.UtcDateTime);
+        var purged = await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        if (purged > 0)
+            LogPurgedMetrics(_logger, purged);
+    }
+
     private async Task<List<DateOnly>> DaysInDefaultAsync(CancellationToken cancellationToken)
     {
         // The default partition is small in steady state (rows pass through it only until their
@@ -215,4 +227,7 @@ public sealed partial class PartitionMaintainer : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Purged {Rows} row(s) past retention from the default partition")]
     private static partial void LogPurged(ILogger logger, int rows);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Purged {Rows} CUDA metrics row(s) past retention")]
+    private static partial void LogPurgedMetrics(ILogger logger, int rows);
 }

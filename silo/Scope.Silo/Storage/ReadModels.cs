@@ -107,3 +107,17 @@ public sealed record EventRow(
 
 /// <summary>A page of events in (time, instance, event_index) order; NextCursor is null on the last page.</summary>
 public sealed record EventPage(IReadOnlyList<EventRow> Rows, string? NextCursor);
+
+/// <summary>One stored record of a process, with where it came from (its collector run and index in it).</summary>
+/// <param name="Time">Its wall-clock time as stored (to the microsecond).</param>
+public sealed record StoredProcessRecord(
+    string CollectorId,
+    ulong Instance,
+    ulong EventIndex,
+    ulong TsNs,
+    DateTimeOffset Time,
+    ReadOnlyMemory<byte> Record)
+{
+    /// <summary>Unix ns minus boot-time ns for this record, as far as the stored time tells it (to the microsecond).</summary>
+    public long UnixOffsetNs => ((Time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * TimeSpan.NanosecondsPerTick) - unchecked((long)TsNs);
+}

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
@@ -284,6 +285,37 @@ public sealed class ScopeReadStore
             }
         }
         return new EventPage(rows, more ? EncodeCursor(lastTime, lastInstance, lastIndex) : null);
+    }
+
+    /// <summary>
+    /// A process's stored records of types 3 and 8-11 (its exit, and its CUDA calls, registrations,
+    /// stacks and symbols): each collector run's in the order the run produced them, runs in the order
+    /// they started. What a process grain rebuilds its CUDA ledger from.
+    /// </summary>
+    public async IAsyncEnumerable<StoredProcessRecord> ReadCudaRecordsAsync(
+        string machineId, int pid, ulong startNs, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        // The type list is the predicate of the events_cuda_process index, written the same way so
+        // the planner uses it.
+        await using var cmd = _dataSource.CreateCommand("""
+            SELECT collector_id, instance, event_index, ts_ns, time, record FROM scope.events
+            WHERE machine_id = @m AND pid = @pid AND start_ns = @sns AND type IN (3, 8, 9, 10, 11)
+            ORDER BY min(time) OVER (PARTITION BY collector_id, instance), collector_id, instance, event_index
+            """);
+        cmd.Parameters.AddWithValue("m", machineId);
+        cmd.Parameters.AddWithValue("pid", pid);
+        cmd.Parameters.AddWithValue("sns", unchecked((long)startNs));
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            yield return new StoredProcessRecord(
+                reader.GetString(0),
+                unchecked((ulong)reader.GetInt64(1)),
+                unchecked((ulong)reader.GetInt64(2)),
+                unchecked((ulong)reader.GetInt64(3)),
+                Utc(reader.GetDateTime(4)),
+                reader.GetFieldValue<byte[]>(5));
+        }
     }
 
     private const string ProcessColumns =

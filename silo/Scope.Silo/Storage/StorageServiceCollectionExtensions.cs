@@ -13,8 +13,8 @@ public static class StorageServiceCollectionExtensions
     /// <summary>
     /// Registers PostgreSQL storage from <c>Scope:Storage</c>: the data source, the
     /// <see cref="Migrator"/> (the first hosted service to start, wherever this is called), the
-    /// <see cref="PartitionMaintainer"/>, the <see cref="PersistenceWriter"/> (a singleton that is
-    /// also hosted) and the <see cref="ScopeReadStore"/>.
+    /// <see cref="PartitionMaintainer"/>, the <see cref="PersistenceWriter"/> and the
+    /// <see cref="CudaMetricsWriter"/> (singletons that are also hosted) and the <see cref="ScopeReadStore"/>.
     /// </summary>
     public static IServiceCollection AddScopeStorage(this IServiceCollection services, IConfiguration config)
     {
@@ -55,6 +55,11 @@ public static class StorageServiceCollectionExtensions
             sp.GetService<IMeterFactory>(),
             sp.GetService<TimeProvider>(),
             sp.GetRequiredService<Migrator>()));
+        services.AddSingleton(sp => new CudaMetricsWriter(
+            sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<ILogger<CudaMetricsWriter>>(),
+            sp.GetService<IMeterFactory>(),
+            sp.GetRequiredService<Migrator>()));
         services.AddSingleton(sp => new ScopeReadStore(sp.GetRequiredService<NpgsqlDataSource>()));
 
         // Hosted services start in registration order: the migrator goes before every one already
@@ -76,6 +81,7 @@ public static class StorageServiceCollectionExtensions
 
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<PartitionMaintainer>());
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<PersistenceWriter>());
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<CudaMetricsWriter>());
         return services;
     }
 }

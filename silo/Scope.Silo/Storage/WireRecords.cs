@@ -23,6 +23,8 @@ internal static class WireRecords
     public const ushort SyscallHist = (ushort)RecordType.SyscallHist;
     public const ushort CudaCall = (ushort)RecordType.CudaCall;
     public const ushort CudaRegister = (ushort)RecordType.CudaRegister;
+    public const ushort CudaStack = (ushort)RecordType.CudaStack;
+    public const ushort Symbol = (ushort)RecordType.Symbol;
 
     public static readonly int ExecSize = Wire.RecordSize(RecordType.ProcessExec);
     public static readonly int ForkSize = Wire.RecordSize(RecordType.ProcessFork);

@@ -42,6 +42,8 @@ enum scope_event_type {
 	SCOPE_EV_CUDA_REGISTER = 9,
 	SCOPE_EV_CUDA_STACK = 10,
 	SCOPE_EV_SYMBOL = 11,
+	SCOPE_EV_PYTHON_SAMPLE = 12,
+	SCOPE_EV_PYTHON_CODE = 13,
 };
 
 /* 48 bytes, at the start of every record. */
@@ -337,6 +339,49 @@ struct scope_symbol {
 };
 
 /*
+ * 1336 bytes: one sample of a thread running Python, taken by a perf event (CPU time): its Python
+ * frames, innermost first, and its native user stack. A frame names its code object (an address
+ * in the process; the python_code record with the same pid and code names it) and the instruction
+ * executing in it; the kernel side leaves `line` 0 and the collector, which decodes the code
+ * object's line table, fills it in before the record leaves.
+ */
+#define SCOPE_PY_MAX_FRAMES 64
+#define SCOPE_PY_TRUNCATED 0x1    /* deeper than SCOPE_PY_MAX_FRAMES */
+#define SCOPE_PY_NO_THREAD 0x2    /* the thread has no Python thread state: n is 0 */
+struct scope_py_frame {
+	__u64 code;       /* the PyCodeObject */
+	__s32 instr;      /* index of the executing instruction (code units); -1 unknown */
+	__u32 line;       /* its line; 0 unknown */
+};
+
+struct scope_python_sample {
+	struct scope_event_header hdr;
+	__u16 n;          /* valid frames */
+	__u16 flags;      /* SCOPE_PY_* */
+	__u16 version;    /* the interpreter's major << 8 | minor: 0x030b for 3.11 */
+	__u16 n_native;   /* valid entries in native */
+	struct scope_py_frame frames[SCOPE_PY_MAX_FRAMES];
+	__u64 native[SCOPE_STACK_MAX]; /* user stack, innermost first: ips, not return addresses */
+};
+
+/*
+ * 448 bytes: what a code object of a process is, sent by the collector (never the kernel) once per
+ * process and code object, before the first sample that holds it.
+ */
+#define SCOPE_PY_NAME_LEN 128
+#define SCOPE_PY_FILE_LEN 256
+#define SCOPE_PY_CODE_UNREADABLE 0x1 /* the process was gone or the object unreadable: names empty */
+struct scope_python_code {
+	struct scope_event_header hdr;
+	__u64 code;
+	__u32 first_line; /* co_firstlineno: the def line */
+	__u16 flags;      /* SCOPE_PY_CODE_*, SCOPE_SYMBOL_TRUNCATED when a name was cut */
+	__u16 _pad0;
+	char qualname[SCOPE_PY_NAME_LEN]; /* co_qualname, NUL-terminated */
+	char filename[SCOPE_PY_FILE_LEN]; /* co_filename, NUL-terminated */
+};
+
+/*
  * Batches: what the collector sends over ZeroMQ. One message = this header, then payload_size
  * bytes of records, each a record above, back to back; record_count counts them all, including
  * types a reader may not know. The MAC is HMAC-SHA256 with the secret the
@@ -387,6 +432,9 @@ SCOPE_ASSERT_SIZE(scope_cuda_call, 144);
 SCOPE_ASSERT_SIZE(scope_cuda_register, 592);
 SCOPE_ASSERT_SIZE(scope_cuda_stack, 312);
 SCOPE_ASSERT_SIZE(scope_symbol, 392);
+SCOPE_ASSERT_SIZE(scope_py_frame, 16);
+SCOPE_ASSERT_SIZE(scope_python_sample, 1336);
+SCOPE_ASSERT_SIZE(scope_python_code, 448);
 SCOPE_ASSERT_SIZE(scope_batch_header, 256);
 
 #endif /* SCOPE_EVENTS_H */

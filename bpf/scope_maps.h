@@ -52,6 +52,7 @@ enum scope_control_reason {
 	SCOPE_CONTROL_DLOPEN = 2, /* a target's dynamic loader changed its list of objects */
 	SCOPE_CONTROL_FORK = 3,   /* a target forked: pid is the child's, stopped before it runs */
 	SCOPE_CONTROL_NAME = 4,   /* a kernel name longer than its record: read the rest while it waits */
+	SCOPE_CONTROL_PY_CHECK = 5, /* a target was sampled that the collector has not looked at for Python (not stopped) */
 };
 
 struct scope_control {
@@ -64,6 +65,42 @@ struct scope_control {
 #define SCOPE_CUDA_COOKIE(api, flags) ((__u64)(api) | ((__u64)(flags) << 16))
 #define SCOPE_CUDA_COOKIE_API(c) ((__u32)((c) & 0xffff))
 #define SCOPE_CUDA_COOKIE_FLAGS(c) ((__u16)(((c) >> 16) & 0xffff))
+
+/*
+ * Where the frames are in one CPython build: offsets into its structures, taken from that version's
+ * own headers at build time (collector-native/pyoffsets/). 0xffff: the field does not exist there.
+ */
+#define SCOPE_PY_NONE 0xffff
+struct scope_py_offsets {
+	__u32 version_hex;      /* PY_VERSION_HEX of the headers */
+	__u16 interp_head;      /* _PyRuntimeState.interpreters.head */
+	__u16 threads_head;     /* PyInterpreterState.threads.head */
+	__u16 ts_next;          /* PyThreadState.next */
+	__u16 ts_native_tid;    /* PyThreadState.native_thread_id */
+	__u16 ts_cframe;        /* PyThreadState.cframe (3.11, 3.12), else SCOPE_PY_NONE */
+	__u16 current_frame;    /* _PyCFrame.current_frame, or PyThreadState.current_frame (3.13) */
+	__u16 fr_code;          /* _PyInterpreterFrame.f_code (f_executable in 3.13) */
+	__u16 fr_previous;
+	__u16 fr_instr;         /* prev_instr (3.11, 3.12) or instr_ptr (3.13): the executing instruction */
+	__u16 fr_owner;
+	__u16 co_code_adaptive; /* PyCodeObject.co_code_adaptive: the first instruction */
+	__u8 owner_cstack;      /* FRAME_OWNED_BY_CSTACK (3.12+: a C entry's shim frame), else 0xff */
+	__u8 _pad0;
+};
+
+enum scope_py_state {
+	SCOPE_PY_ASKED = 1,     /* the collector was asked to look at the process */
+	SCOPE_PY_READY = 2,     /* runtime and off are set */
+	SCOPE_PY_NOT_PYTHON = 3, /* no Python, or a version SCOPE cannot sample */
+};
+
+/* The python family's per-process map value; key: thread-group id. */
+struct scope_py_proc {
+	__u64 runtime;          /* the address of _PyRuntime in the process */
+	__u32 state;            /* enum scope_py_state */
+	__u32 _pad0;
+	struct scope_py_offsets off;
+};
 
 /* How a syscall's data argument is captured; generated from bpf/syscalls_x86_64.tsv. */
 enum scope_capture {

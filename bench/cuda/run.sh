@@ -84,8 +84,8 @@ declare -A LABEL=(
 	[t_base]='baseline: nothing attached'
 	[t_bt_entry]='bpftrace `-p LOOP`, empty uprobe'
 	[t_bt_entryret]='bpftrace `-p LOOP`, empty uprobe + uretprobe'
-	[t_scope]='SCOPE `--probes cuda --pid LOOP` (with call stacks, the default)'
-	[t_scope_nostack]='SCOPE `--probes cuda --no-cuda-stacks --pid LOOP`'
+	[t_scope]='SCOPE `--probes cuda --pid LOOP` (with call stacks, the default; `--ringbuf-mb 64`)'
+	[t_scope_nostack]='SCOPE `--probes cuda --no-cuda-stacks --pid LOOP` (`--ringbuf-mb 64`)'
 	[n_base]='baseline: nothing attached (measured again)'
 	[n_scope]='SCOPE `--probes cuda --pid B`'
 	[n_bt_sys]='bpftrace system-wide, uprobe + uretprobe `/pid == B/`'
@@ -238,10 +238,12 @@ measure_once() {
 		start_tracer bpftrace -e "$(bt_probes "uprobe uretprobe" "/pid == $B_PID/")"
 		wait_bpftrace 4 ;;
 	t_scope)
-		start_tracer "$COLLECTOR" --probes cuda --pid "$LOOP_PID" --output "$WORK/scope.json"
+		# A stack record (312 bytes) rides with each call: at a million calls a second the default
+		# 8 MiB ring fills before the collector drains it, so both SCOPE runs get a larger one.
+		start_tracer "$COLLECTOR" --probes cuda --ringbuf-mb 64 --pid "$LOOP_PID" --output "$WORK/scope.json"
 		wait_scope "$LOOP_PID" ;;
 	t_scope_nostack)
-		start_tracer "$COLLECTOR" --probes cuda --no-cuda-stacks --pid "$LOOP_PID" --output "$WORK/scope.json"
+		start_tracer "$COLLECTOR" --probes cuda --ringbuf-mb 64 --no-cuda-stacks --pid "$LOOP_PID" --output "$WORK/scope.json"
 		wait_scope "$LOOP_PID" ;;
 	n_scope)
 		start_tracer "$COLLECTOR" --probes cuda --pid "$B_PID" --output "$WORK/scope.json"

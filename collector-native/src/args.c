@@ -87,8 +87,10 @@ static int parse_probes(const char *s, unsigned *probes, char *err, size_t errle
 			*probes |= SCOPE_PROBE_SYSCALLS;
 		else if (strcmp(t, "cuda") == 0)
 			*probes |= SCOPE_PROBE_CUDA;
+		else if (strcmp(t, "python") == 0)
+			*probes |= SCOPE_PROBE_PYTHON;
 		else
-			return fail(err, errlen, "unknown probe set '%s' (known: process, syscalls, cuda)", t);
+			return fail(err, errlen, "unknown probe set '%s' (known: process, syscalls, cuda, python)", t);
 	}
 	if (!*probes)
 		return fail(err, errlen, "--probes needs at least one probe set");
@@ -99,7 +101,7 @@ enum {
 	OPT_PROBES = 1000, OPT_PID, OPT_COMM, OPT_FOLLOW, OPT_SYSTEM, OPT_COUNTS_ONLY, OPT_STDOUT,
 	OPT_OUTPUT, OPT_VERSION, OPT_NO_FOLLOW, OPT_ENDPOINT, OPT_MACHINE_ID, OPT_COLLECTOR_ID, OPT_TASK_ID,
 	OPT_SECRET_FILE, OPT_BATCH_KB, OPT_HWM, OPT_QUEUE_MB, OPT_DIE_WITH_PARENT, OPT_BTF, OPT_RINGBUF, OPT_COUNTS_INTERVAL, OPT_SYSCALL_EVENTS,
-	OPT_NO_CUDA_STACKS,
+	OPT_NO_CUDA_STACKS, OPT_PYTHON_HZ,
 };
 
 static const struct option options[] = {
@@ -127,6 +129,7 @@ static const struct option options[] = {
 	{ "counts-interval", required_argument, NULL, OPT_COUNTS_INTERVAL },
 	{ "syscall-events", required_argument, NULL, OPT_SYSCALL_EVENTS },
 	{ "no-cuda-stacks", no_argument, NULL, OPT_NO_CUDA_STACKS },
+	{ "python-hz", required_argument, NULL, OPT_PYTHON_HZ },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -148,13 +151,14 @@ void scope_args_usage(FILE *f)
 	      "  --system-wide         every process but the collector\n"
 	      "\n"
 	      "What to record:\n"
-	      "  --probes LIST         process, syscalls, cuda (default: process,syscalls)\n"
+	      "  --probes LIST         process, syscalls, cuda, python (default: process,syscalls)\n"
 	      "  --counts-only         count syscalls at entry only: no latency, no full records\n"
 	      "  --syscall-events LIST syscalls reported one by one with decoded arguments, or all,\n"
 	      "                        or none (default: " SCOPE_DEFAULT_SYSCALL_EVENTS ")\n"
 	      "  --counts-interval S   also report live processes' totals every S seconds (default 10,\n"
 	      "                        0 = only at exit)\n"
 	      "  --no-cuda-stacks      no user call stacks on CUDA allocations and launches\n"
+	      "  --python-hz N         Python samples per second of CPU time (default 99, 1-10000)\n"
 	      "\n"
 	      "Where to write:\n"
 	      "  --stdout              JSON lines to standard output (the default)\n"
@@ -185,6 +189,7 @@ int scope_args_parse(int argc, char **argv, struct scope_args *a, char *err, siz
 	a->probes = SCOPE_PROBE_PROCESS | SCOPE_PROBE_SYSCALLS;
 	a->ringbuf_mb = 8;
 	a->counts_interval_s = 10;
+	a->python_hz = 99;
 	a->collector_id = "local";
 	a->task_id = "";
 	a->batch_kb = 256;
@@ -224,6 +229,11 @@ int scope_args_parse(int argc, char **argv, struct scope_args *a, char *err, siz
 		case OPT_SYSTEM: a->system_wide = true; break;
 		case OPT_COUNTS_ONLY: a->counts_only = true; break;
 		case OPT_NO_CUDA_STACKS: a->no_cuda_stacks = true; break;
+		case OPT_PYTHON_HZ:
+			if (parse_uint(optarg, 10000, &v) || v == 0)
+				return fail(err, errlen, "--python-hz needs a rate from 1 to 10000 samples a second, not '%s'", optarg);
+			a->python_hz = (unsigned)v;
+			break;
 		case OPT_STDOUT: a->to_stdout = true; break;
 		case OPT_OUTPUT:
 			if (!*optarg)
@@ -326,6 +336,9 @@ int scope_args_parse(int argc, char **argv, struct scope_args *a, char *err, siz
 	if (a->system_wide && (a->probes & SCOPE_PROBE_CUDA))
 		return fail(err, errlen, "cuda probes attach to each target process (a uprobe costs every process that "
 				"hits it): give -- COMMAND, --pid or --comm instead of --system-wide");
+	if (a->system_wide && (a->probes & SCOPE_PROBE_PYTHON))
+		return fail(err, errlen, "python probes sample chosen processes: give -- COMMAND, --pid or --comm instead "
+				"of --system-wide");
 	if (!a->output && !a->endpoint)
 		a->to_stdout = true;
 	return 0;

@@ -11,6 +11,7 @@
 #define SCOPE_PROBE_PROCESS 0x1u
 #define SCOPE_PROBE_SYSCALLS 0x2u
 #define SCOPE_PROBE_CUDA 0x4u
+#define SCOPE_PROBE_PYTHON 0x8u
 
 #define SCOPE_MAX_PIDS 64
 #define SCOPE_MAX_COMMS 64
@@ -31,6 +32,7 @@ struct scope_args {
 	bool system_wide;
 	bool counts_only;
 	bool no_cuda_stacks;
+	unsigned python_hz;
 	bool to_stdout;
 	const char *output;
 	/* Batches to a silo instead of JSON lines. */

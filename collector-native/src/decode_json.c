@@ -26,6 +26,8 @@ const char *scope_event_type_name(uint16_t type)
 	case SCOPE_EV_CUDA_REGISTER: return "cuda_register";
 	case SCOPE_EV_CUDA_STACK: return "cuda_stack";
 	case SCOPE_EV_SYMBOL: return "symbol";
+	case SCOPE_EV_PYTHON_SAMPLE: return "python_sample";
+	case SCOPE_EV_PYTHON_CODE: return "python_code";
 	}
 	return NULL;
 }
@@ -44,6 +46,8 @@ static size_t expected_size(uint16_t type)
 	case SCOPE_EV_CUDA_REGISTER: return sizeof(struct scope_cuda_register);
 	case SCOPE_EV_CUDA_STACK: return sizeof(struct scope_cuda_stack);
 	case SCOPE_EV_SYMBOL: return sizeof(struct scope_symbol);
+	case SCOPE_EV_PYTHON_SAMPLE: return sizeof(struct scope_python_sample);
+	case SCOPE_EV_PYTHON_CODE: return sizeof(struct scope_python_code);
 	}
 	return 0;
 }
@@ -546,6 +550,66 @@ static void symbol_json(struct jbuf *b, const struct scope_symbol *s)
 	end_line(b);
 }
 
+static void python_sample_json(struct scope_json_decoder *d, struct jbuf *b, const struct scope_python_sample *ps)
+{
+	header(b, &ps->hdr, "python_sample");
+	jb_key(b, "version");
+	jb_fmt(b, "\"%u.%u\"", ps->version >> 8, ps->version & 0xff);
+	unsigned n = ps->n < SCOPE_PY_MAX_FRAMES ? ps->n : SCOPE_PY_MAX_FRAMES;
+	jb_key(b, "stack");
+	jb_lit(b, "[");
+	for (unsigned i = 0; i < n; i++) {
+		const struct scope_py_frame *f = &ps->frames[i];
+		const char *function = NULL, *file = NULL;
+		jb_lit(b, i ? ",{" : "{");
+		jb_fmt(b, "\"code\":\"0x%llx\",\"instr\":%d,\"line\":%u", (unsigned long long)f->code, f->instr, f->line);
+		if (d->py_names && d->py_names(d->py_ctx, ps->hdr.pid, f->code, &function, &file)) {
+			jb_key(b, "function");
+			jb_str(b, function, strlen(function));
+			jb_key(b, "file");
+			jb_str(b, file, strlen(file));
+		}
+		jb_lit(b, "}");
+	}
+	jb_lit(b, "]");
+	unsigned nn = ps->n_native < SCOPE_STACK_MAX ? ps->n_native : SCOPE_STACK_MAX;
+	jb_key(b, "native");
+	jb_lit(b, "[");
+	for (unsigned i = 0; i < nn; i++)
+		jb_fmt(b, "%s\"0x%llx\"", i ? "," : "", (unsigned long long)ps->native[i]);
+	jb_lit(b, "]");
+	if (ps->flags & SCOPE_PY_TRUNCATED) {
+		jb_key(b, "truncated");
+		jb_lit(b, "true");
+	}
+	if (ps->flags & SCOPE_PY_NO_THREAD) {
+		jb_key(b, "no_thread_state");
+		jb_lit(b, "true");
+	}
+	end_line(b);
+}
+
+static void python_code_json(struct jbuf *b, const struct scope_python_code *c)
+{
+	header(b, &c->hdr, "python_code");
+	hex_u64(b, "code", c->code);
+	jb_key(b, "first_line");
+	jb_u64(b, c->first_line);
+	jb_key(b, "function");
+	jb_str(b, c->qualname, sizeof(c->qualname));
+	jb_key(b, "file");
+	jb_str(b, c->filename, sizeof(c->filename));
+	if (c->flags & SCOPE_PY_CODE_UNREADABLE) {
+		jb_key(b, "unreadable");
+		jb_lit(b, "true");
+	}
+	if (c->flags & SCOPE_SYMBOL_TRUNCATED) {
+		jb_key(b, "name_truncated");
+		jb_lit(b, "true");
+	}
+	end_line(b);
+}
+
 void scope_json_flush(struct scope_json_decoder *d, struct jbuf *b)
 {
 	if (!d->has_pending)
@@ -634,6 +698,8 @@ int scope_json_decode(struct scope_json_decoder *d, const void *rec, size_t len,
 		struct scope_cuda_register reg;
 		struct scope_cuda_stack stack;
 		struct scope_symbol sym;
+		struct scope_python_sample py;
+		struct scope_python_code pycode;
 	} u;
 	memcpy(&u, rec, want);
 
@@ -652,6 +718,8 @@ int scope_json_decode(struct scope_json_decoder *d, const void *rec, size_t len,
 	case SCOPE_EV_CUDA_REGISTER: cuda_register_json(b, &u.reg); break;
 	case SCOPE_EV_CUDA_STACK: cuda_stack_json(d, b, &u.stack); break;
 	case SCOPE_EV_SYMBOL: symbol_json(b, &u.sym); break;
+	case SCOPE_EV_PYTHON_SAMPLE: python_sample_json(d, b, &u.py); break;
+	case SCOPE_EV_PYTHON_CODE: python_code_json(b, &u.pycode); break;
 	}
 	return SCOPE_DECODE_OK;
 }

@@ -1,6 +1,7 @@
 /* Turns wire records (bpf/scope_events.h) into JSON lines, the format docs/collector.md defines. */
 #ifndef SCOPE_DECODE_JSON_H
 #define SCOPE_DECODE_JSON_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,9 @@ struct scope_json_decoder {
 	/* Names a user-space address of a process ("function+0x1c (module)"); NULL: frames stay bare. */
 	void (*symbolize)(void *ctx, uint32_t pid, uint64_t addr, char *out, size_t outlen);
 	void *symbolize_ctx;
+	/* Names a process's Python code object; false leaves "function" and "file" out. */
+	bool (*py_names)(void *ctx, uint32_t pid, uint64_t code, const char **function, const char **file);
+	void *py_ctx;
 	int has_pending;
 	struct scope_event_header pending_hdr;
 	uint16_t pending_flags;

@@ -172,6 +172,44 @@ void scope_elf_free(struct scope_elf *e)
 	memset(e, 0, sizeof(*e));
 }
 
+int scope_elf_object(const char *path, const char *name, uint64_t *value)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -ENOEXEC;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	int err = -ENOENT;
+	Elf_Scn *scn = NULL;
+	while (elf && err == -ENOENT && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+		for (size_t i = 0; d && i < n; i++) {
+			GElf_Sym sym;
+			if (!gelf_getsym(d, (int)i, &sym))
+				break;
+			if (GELF_ST_TYPE(sym.st_info) != STT_OBJECT || sym.st_shndx == SHN_UNDEF || !sym.st_value)
+				continue;
+			const char *s = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (s && strcmp(s, name) == 0) {
+				*value = sym.st_value;
+				err = 0;
+				break;
+			}
+		}
+	}
+	if (!elf)
+		err = -ENOEXEC;
+	else
+		elf_end(elf);
+	close(fd);
+	return err;
+}
+
 const struct scope_elf_sym *scope_elf_find(const struct scope_elf *e, const char *name)
 {
 	for (size_t i = 0; i < e->nsyms; i++)

@@ -37,6 +37,9 @@ void scope_elf_free(struct scope_elf *e);
 const struct scope_elf_sym *scope_elf_find(const struct scope_elf *e, const char *name);
 /* The function whose [value, value + size) holds addr (a zero-size symbol holds only its address). */
 const struct scope_elf_sym *scope_elf_at(const struct scope_elf *e, uint64_t addr);
+/* The value (virtual address as linked) of the data object named name in path's .symtab or
+ * .dynsym; 0, or a negative errno (-ENOENT when there is none). */
+int scope_elf_object(const char *path, const char *name, uint64_t *value);
 /* Maps a file offset to the virtual address it is loaded at (as linked); returns 0 if unmapped. */
 int scope_elf_offset_to_vaddr(const struct scope_elf *e, uint64_t offset, uint64_t *vaddr);
 #endif

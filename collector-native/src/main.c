@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "addr_set.h"
@@ -29,6 +30,7 @@
 #include "output.h"
 #include "preflight.h"
 #include "probes.h"
+#include "python_procs.h"
 #include "sender.h"
 #include "syscall_table.h"
 #include "targets.h"
@@ -65,6 +67,7 @@ struct session {
 	double last_batch;
 	struct scope_cuda_names *names; /* with cuda probes: kernel names by process and stub */
 	struct scope_addr_set *named;   /* addresses already named on the wire by a symbol record */
+	struct scope_py_codes *py;      /* with python probes: interpreters and code objects by process */
 	/* processes stopped until the records before their stop are handled (SCOPE_CONTROL_NAME) */
 	pid_t *resume;
 	size_t nresume;
@@ -203,6 +206,80 @@ static void name_handle(struct session *s, struct scope_cuda_register *r)
 	snprintf(r->kernel, sizeof(r->kernel), "%s", k);
 }
 
+static bool py_names(void *ctx, uint32_t pid, uint64_t code, const char **function, const char **file)
+{
+	bool fresh;
+	const struct scope_py_code *c = scope_py_codes_get(ctx, pid, code, &fresh);
+	if (!c || c->unreadable)
+		return false;
+	*function = c->qualname;
+	*file = c->filename;
+	return true;
+}
+
+/* A sampled process the collector has not looked at: which interpreter, where, which layout. */
+static void python_check(struct session *s, pid_t pid)
+{
+	static unsigned retries;
+	struct scope_py_proc proc;
+	const struct scope_py_layout *layout;
+	char why[512];
+	__u32 key = (__u32)pid;
+	int r = scope_py_inspect(pid, &proc, &layout, why, sizeof(why));
+	if (r == 0) {
+		scope_py_codes_set_layout(s->py, key, layout);
+		bpf_map_update_elem(s->probes.py_procs_fd, &key, &proc, BPF_ANY);
+		return;
+	}
+	/* The launcher of a shared build is mapped before its libpython: look again at a later
+	 * sample (a bounded number of times in all). */
+	if (r == -EAGAIN && retries++ < 1000) {
+		bpf_map_delete_elem(s->probes.py_procs_fd, &key);
+		return;
+	}
+	struct scope_py_proc no = { .state = SCOPE_PY_NOT_PYTHON };
+	bpf_map_update_elem(s->probes.py_procs_fd, &key, &no, BPF_ANY);
+	fprintf(stderr, "scope-collector: pid %d is not sampled for Python: %s\n", pid, why);
+}
+
+/* A process that exec'd runs another image (maybe another interpreter), one that exited none. */
+static void python_forget(struct session *s, uint32_t pid)
+{
+	if (!s->py)
+		return;
+	bpf_map_delete_elem(s->probes.py_procs_fd, &pid);
+	scope_py_codes_set_layout(s->py, pid, NULL);
+}
+
+/* Fills in each frame's line; on the wire, names each code object the first time it is seen. */
+static size_t observe_python(struct session *s, const void *data, struct scope_python_sample *ps)
+{
+	memcpy(ps, data, sizeof(*ps));
+	unsigned n = ps->n < SCOPE_PY_MAX_FRAMES ? ps->n : SCOPE_PY_MAX_FRAMES;
+	for (unsigned i = 0; i < n; i++) {
+		struct scope_py_frame *f = &ps->frames[i];
+		bool fresh;
+		const struct scope_py_code *c = scope_py_codes_get(s->py, ps->hdr.pid, f->code, &fresh);
+		if (!c)
+			continue;
+		f->line = scope_py_line(c->linetable, c->linetable_len, c->first_line, f->instr);
+		if (!fresh || !s->batching)
+			continue;
+		struct scope_python_code rec;
+		memset(&rec, 0, sizeof(rec));
+		rec.hdr = ps->hdr;
+		rec.hdr.type = SCOPE_EV_PYTHON_CODE;
+		rec.hdr.size = sizeof(rec);
+		rec.code = f->code;
+		rec.first_line = c->first_line;
+		rec.flags = (c->unreadable ? SCOPE_PY_CODE_UNREADABLE : 0) | (c->truncated ? SCOPE_SYMBOL_TRUNCATED : 0);
+		memcpy(rec.qualname, c->qualname, sizeof(rec.qualname) - 1);
+		memcpy(rec.filename, c->filename, sizeof(rec.filename) - 1);
+		sink_record(s, &rec, sizeof(rec));
+	}
+	return sizeof(*ps);
+}
+
 /*
  * What the collector itself learns from records on their way out: kernel names from registrations
  * (and from ELF symbols when a launch names a stub no registration did), and which processes ended,
@@ -214,14 +291,24 @@ static void name_handle(struct session *s, struct scope_cuda_register *r)
 union observed {
 	struct scope_cuda_register reg;
 	struct scope_cuda_call call;
+	struct scope_python_sample py;
 };
 
 static size_t observe(struct session *s, const void *data, size_t len, union observed *copy)
 {
 	struct scope_event_header h;
-	if (!s->names || len < sizeof(h))
+	if (len < sizeof(h))
 		return 0;
 	memcpy(&h, data, sizeof(h));
+	if (s->py && h.type == SCOPE_EV_PYTHON_SAMPLE && len >= sizeof(struct scope_python_sample))
+		return observe_python(s, data, &copy->py);
+	if (h.type == SCOPE_EV_PROCESS_EXEC)
+		python_forget(s, h.pid);
+	if (!s->names) {
+		if (h.type == SCOPE_EV_PROCESS_EXIT)
+			python_forget(s, h.pid);
+		return 0;
+	}
 	if (h.type == SCOPE_EV_CUDA_REGISTER && len >= sizeof(struct scope_cuda_register)) {
 		memcpy(&copy->reg, data, sizeof(copy->reg));
 		if (copy->reg.kind == SCOPE_CUDA_REG_FUNCTION || copy->reg.kind == SCOPE_CUDA_REG_MODULE_FUNCTION ||
@@ -276,6 +363,7 @@ static size_t observe(struct session *s, const void *data, size_t len, union obs
 		}
 		return changed;
 	} else if (h.type == SCOPE_EV_PROCESS_EXIT) {
+		python_forget(s, h.pid);
 		scope_cuda_detach(&s->probes, h.pid);
 		scope_cuda_names_forget(s->names, h.pid);
 		scope_addr_set_forget(s->named, h.pid);
@@ -323,6 +411,11 @@ static int on_control(void *ctx, void *data, size_t len)
 	if (len < sizeof(c))
 		return 0;
 	memcpy(&c, data, sizeof(c));
+	if (c.reason == SCOPE_CONTROL_PY_CHECK) {
+		if (s->py)
+			python_check(s, (pid_t)c.pid);
+		return 0;
+	}
 	if (c.reason == SCOPE_CONTROL_NAME) {
 		/* Its registration may not be handled yet: resume it after this poll's records are. */
 		pid_t *nr = realloc(s->resume, (s->nresume + 1) * sizeof(*nr));
@@ -684,6 +777,15 @@ int main(int argc, char **argv)
 		s.dec->symbolize = symbolize;
 		s.dec->symbolize_ctx = s.names;
 	}
+	if (s.args.probes & SCOPE_PROBE_PYTHON) {
+		if ((e = python_probes_load(&s.probes, &s.args))) {
+			rc = load_error("python", e);
+			goto out;
+		}
+		s.py = scope_py_codes_new();
+		s.dec->py_names = py_names;
+		s.dec->py_ctx = s.py;
+	}
 	if ((e = scope_targets_map(&s.targets, s.probes.targets_fd))) {
 		fprintf(stderr, "scope-collector: cannot map the target set: %s\n", strerror(-e));
 		rc = SCOPE_EXIT_FAILURE;
@@ -727,6 +829,7 @@ out:
 	jb_free(&s.buf);
 	scope_cuda_names_free(s.names);
 	scope_addr_set_free(s.named);
+	scope_py_codes_free(s.py);
 	free(s.dec);
 	return rc;
 }

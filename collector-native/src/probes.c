@@ -19,6 +19,7 @@ int scope_probes_share_maps(const struct scope_probes *p, struct bpf_map *events
 
 void scope_probes_destroy(struct scope_probes *p)
 {
+	scope_python_destroy(p);
 	scope_cuda_destroy(p);
 	syscalls_bpf__destroy(p->syscalls);
 	process_bpf__destroy(p->process);

@@ -14,7 +14,10 @@ struct scope_probes {
 	struct syscalls_bpf *syscalls;
 	struct cuda_bpf *cuda;
 	struct scope_cuda_state *cuda_state; /* uprobes attached, per process */
+	struct python_bpf *python;
+	struct scope_python_state *python_state; /* the perf events */
 	int events_fd, targets_fd, drops_fd, control_fd, counts_fd, hists_fd;
+	int py_procs_fd; /* the python family's per-process interpreter map, or -1 */
 };
 
 struct bpf_map;
@@ -26,6 +29,9 @@ int scope_probes_share_maps(const struct scope_probes *p, struct bpf_map *events
 int process_probes_load(struct scope_probes *p, const struct scope_args *a);
 int syscalls_probes_load(struct scope_probes *p, const struct scope_args *a);
 int cuda_probes_load(struct scope_probes *p, const struct scope_args *a);
+/* The Python sampler: a perf event per CPU at --python-hz. */
+int python_probes_load(struct scope_probes *p, const struct scope_args *a);
+void scope_python_destroy(struct scope_probes *p);
 /*
  * Attaches the CUDA uprobes to one process: to every CUDA runtime it maps (with exe: a command
  * SCOPE starts, also every one it may load from lib_path, its RPATH/RUNPATH and the ld.so cache;

@@ -14,13 +14,13 @@ import struct
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "v1")
 
-EXEC, FORK, EXIT, SYSCALL, SYSCALL_DATA, COUNTS, HIST, CUDA, CUDA_REG, STACK, SYMBOL = range(1, 12)
+EXEC, FORK, EXIT, SYSCALL, SYSCALL_DATA, COUNTS, HIST, CUDA, CUDA_REG, STACK, SYMBOL, PY_SAMPLE, PY_CODE = range(1, 14)
 SIZES = {EXEC: 1360, FORK: 80, EXIT: 72, SYSCALL: 120, SYSCALL_DATA: 384, COUNTS: 1080, HIST: 440,
-         CUDA: 144, CUDA_REG: 592, STACK: 312, SYMBOL: 392}
+         CUDA: 144, CUDA_REG: 592, STACK: 312, SYMBOL: 392, PY_SAMPLE: 1336, PY_CODE: 448}
 TYPE_NAMES = {EXEC: "process_exec", FORK: "process_fork", EXIT: "process_exit",
               SYSCALL: "syscall", SYSCALL_DATA: "syscall", COUNTS: "syscall_counts",
               HIST: "syscall_hist", CUDA: "cuda", CUDA_REG: "cuda_register", STACK: "cuda_stack",
-              SYMBOL: "symbol"}
+              SYMBOL: "symbol", PY_SAMPLE: "python_sample", PY_CODE: "python_code"}
 HIST_BUCKETS = 96
 
 
@@ -292,6 +292,31 @@ def vectors():
     # the collector's names for two of those frames: one in a function, one in no symbol it found
     symbol("symbol", 0x55555555A1C3, 0x33, "train", "leak_three(Pool&, unsigned long)")
     symbol("symbol_unknown", 0x7F1234567D90, 0x29D90, "libc.so.6", "", flags=1)
+
+    # A Python sample: three frames (code object, executing instruction, the line the collector
+    # filled in), innermost first, and two native frames. version 3.12.
+    frames = [(0x7F00AA001000, 23, 6), (0x7F00AA002000, 59, 18), (0x7F00AA003000, -1, 0)]
+    native = [0x5E9B4C, 0x4FB383]
+    b = header(PY_SAMPLE, 20_000, 1_500, 77, 78, "python3.12", 0) + struct.pack("<HHHH", 3, 0, 0x030C, 2)
+    for code, instr, line in frames + [(0, 0, 0)] * (64 - len(frames)):
+        b += struct.pack("<QiI", code, instr, line)
+    b += struct.pack("<32Q", *(native + [0] * 30))
+    j = json_header(PY_SAMPLE, 20_000, 1_500, 77, 78, "python3.12", 0)
+    j.update({"version": "3.12", "stack": [{"code": hex(c), "instr": i, "line": l} for c, i, l in frames],
+              "native": [hex(x) for x in native]})
+    v.append(("python_sample", b, j))
+    # a thread with no Python thread state (a C thread of the process)
+    b = header(PY_SAMPLE, 20_001, 1_500, 77, 79, "worker", 1) + struct.pack("<HHHH", 0, 2, 0x030B, 0)
+    b += b"\0" * (16 * 64 + 8 * 32)
+    j = json_header(PY_SAMPLE, 20_001, 1_500, 77, 79, "worker", 1)
+    j.update({"version": "3.11", "stack": [], "native": [], "no_thread_state": True})
+    v.append(("python_sample_no_thread", b, j))
+    # the collector's name for the first code object
+    b = header(PY_CODE, 20_000, 1_500, 77, 78, "python3.12", 0) + struct.pack("<QIHH", 0x7F00AA001000, 3, 0, 0)
+    b += "Worker.hot".encode().ljust(128, b"\0") + "/srv/app/hotwarm.py".encode().ljust(256, b"\0")
+    j = json_header(PY_CODE, 20_000, 1_500, 77, 78, "python3.12", 0)
+    j.update({"code": "0x7f00aa001000", "first_line": 3, "function": "Worker.hot", "file": "/srv/app/hotwarm.py"})
+    v.append(("python_code", b, j))
     return v
 
 

@@ -1,0 +1,93 @@
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "probes.h"
+#include "python.skel.h"
+
+/* One CPU-clock perf event per CPU, at the sampling rate: a sample interrupts whatever runs there,
+ * and the program keeps only targets. Per-CPU events see every thread of a target, the ones it
+ * starts later included, without one event per thread. */
+struct scope_python_state {
+	struct bpf_link **links;
+	int *fds;
+	int ncpu;
+};
+
+int python_probes_load(struct scope_probes *p, const struct scope_args *a)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = a->btf_path);
+	struct python_bpf *s = python_bpf__open_opts(&opts);
+	if (!s)
+		return -errno;
+	p->python = s;
+	s->rodata->system_wide = false;
+	s->rodata->self_tgid = getpid();
+	s->rodata->wakeup_bytes = ((__u64)a->ringbuf_mb << 20) / 8;
+	int err = scope_probes_share_maps(p, s->maps.events, s->maps.targets, s->maps.drops, s->maps.control);
+	if (!err)
+		err = python_bpf__load(s);
+	if (err)
+		return err;
+	int ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	struct scope_python_state *st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	p->python_state = st;
+	st->links = calloc(ncpu, sizeof(*st->links));
+	st->fds = malloc(ncpu * sizeof(*st->fds));
+	if (!st->links || !st->fds)
+		return -ENOMEM;
+	st->ncpu = ncpu;
+	for (int cpu = 0; cpu < ncpu; cpu++)
+		st->fds[cpu] = -1;
+	int opened = 0;
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		struct perf_event_attr attr = {
+			.type = PERF_TYPE_SOFTWARE,
+			.size = sizeof(attr),
+			.config = PERF_COUNT_SW_CPU_CLOCK,
+			.sample_freq = a->python_hz,
+			.freq = 1,
+		};
+		int fd = (int)syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENODEV)
+				continue; /* a possible CPU that is not online */
+			return -errno;
+		}
+		st->fds[cpu] = fd;
+		st->links[cpu] = bpf_program__attach_perf_event(s->progs.py_sample, fd);
+		if (!st->links[cpu])
+			return -errno;
+		opened++;
+	}
+	p->py_procs_fd = bpf_map__fd(s->maps.py_procs);
+	return opened ? 0 : -ENODEV;
+}
+
+void scope_python_destroy(struct scope_probes *p)
+{
+	struct scope_python_state *st = p->python_state;
+	if (st) {
+		for (int cpu = 0; cpu < st->ncpu; cpu++) {
+			bpf_link__destroy(st->links ? st->links[cpu] : NULL);
+			if (st->fds && st->fds[cpu] >= 0)
+				close(st->fds[cpu]);
+		}
+		free(st->links);
+		free(st->fds);
+		free(st);
+		p->python_state = NULL;
+	}
+	python_bpf__destroy(p->python);
+	p->python = NULL;
+}

@@ -22,7 +22,7 @@ struct cuda_inflight {
 	__u64 stream;
 	__u32 grid[3];
 	__u32 block[3];
-	__u32 stack;   /* a cuda_stack record went out for this call */
+	__u32 _pad;
 	__u32 nested;  /* calls of this same API inside this one, not reported: their returns come first */
 };
 
@@ -132,9 +132,10 @@ static __always_inline void touch_name(__u64 name)
 }
 
 /*
- * The caller's stack at the entry of a call. The frame-pointer walk starts from the caller's frame
- * pointer, which at a function's first instruction still describes the caller's caller: the return
- * address on top of the stack, read first, is the caller itself.
+ * The caller's stack, taken at the call's return: there the registers are the caller's own (the
+ * instruction pointer is the return address, the frame pointer the caller's), so a frame-pointer
+ * walk starts at the call site. Taken in the return program, which does not sleep, it costs less
+ * than at the entry of the sleepable one.
  */
 static __always_inline __u32 emit_stack(struct pt_regs *ctx, __u32 api, __u64 ts)
 {
@@ -146,27 +147,14 @@ static __always_inline __u32 emit_stack(struct pt_regs *ctx, __u32 api, __u64 ts
 	fill_header(&st->hdr, SCOPE_EV_CUDA_STACK, sizeof(*st), bpf_get_current_task_btf(), ts);
 	st->api = api;
 	st->flags = 0;
-	__u64 ret = 0;
-	bpf_copy_from_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx));
-	st->ips[0] = ret;
-	long got = bpf_get_stack(ctx, &st->ips[1], (SCOPE_STACK_MAX - 1) * sizeof(__u64),
-				 BPF_F_USER_STACK | 1 /* skip the probed function's own address */);
+	long got = bpf_get_stack(ctx, st->ips, sizeof(st->ips), BPF_F_USER_STACK);
 	__u32 n = got > 0 ? (__u32)(got / sizeof(__u64)) : 0;
-	if (n >= SCOPE_STACK_MAX - 1)
+	if (n >= SCOPE_STACK_MAX)
 		st->flags = SCOPE_STACK_TRUNCATED;
-	/* Kernels since 6.11 see that a uprobe sits at a function's entry and put the caller first
-	 * themselves: then ours goes. */
-	__u32 total = n + 1;
-	if (n && st->ips[1] == ret) {
-		for (__u32 i = 0; i < SCOPE_STACK_MAX - 1; i++)
-			if (i < n)
-				st->ips[i] = st->ips[i + 1];
-		total = n;
-	}
 	for (__u32 i = 0; i < SCOPE_STACK_MAX; i++)
-		if (i >= total)
+		if (i >= n)
 			st->ips[i] = 0;
-	st->n = ret ? total : 0;
+	st->n = n;
 	submit_event(st);
 	return 1;
 }
@@ -271,8 +259,6 @@ int BPF_KPROBE(cuda_enter)
 		break;
 	}
 	}
-	if (capture_stacks && takes_stack(api))
-		in.stack = emit_stack(ctx, api, in.ts);
 	if (!slot->ts && !is_name_lookup(api))
 		t->depth++;
 	*slot = in;
@@ -380,6 +366,8 @@ int BPF_KRETPROBE(cuda_exit, long ret)
 		return 0;
 	}
 
+	/* The stack first: readers pair it with the call that follows it. */
+	__u32 stack = capture_stacks && takes_stack(api) ? emit_stack(ctx, api, in->ts) : 0;
 	struct scope_cuda_call *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_drop(SCOPE_DROP_RINGBUF);
@@ -388,7 +376,7 @@ int BPF_KRETPROBE(cuda_exit, long ret)
 	}
 	fill_header(&e->hdr, SCOPE_EV_CUDA_CALL, sizeof(*e), bpf_get_current_task_btf(), in->ts);
 	e->api = api;
-	e->flags = SCOPE_CUDA_COOKIE_FLAGS(cookie) | (in->stack ? SCOPE_CUDA_HAS_STACK : 0);
+	e->flags = SCOPE_CUDA_COOKIE_FLAGS(cookie) | (stack ? SCOPE_CUDA_HAS_STACK : 0);
 	e->ret = (int)ret;
 	e->dur_ns = bpf_ktime_get_boot_ns() - in->ts;
 	e->ptr = e->src = e->bytes = e->stream = e->func = 0;

@@ -304,7 +304,7 @@ struct scope_cuda_register {
 
 /*
  * 312 bytes: the user call stack of the CUDA call with the same tid and ts_ns (which follows it
- * and has SCOPE_CUDA_HAS_STACK). Taken at the call's entry for allocations and launches. ips[0] is
+ * and has SCOPE_CUDA_HAS_STACK). Taken at the call's return for allocations and launches. ips[0] is
  * the return address into the function that made the call; the rest come from its frame-pointer
  * chain. All are return addresses: the call site is the byte before each.
  */

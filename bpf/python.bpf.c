@@ -10,6 +10,7 @@
  * looked at yet is reported on the control ring once, and is not sampled until it has.
  */
 #include "scope_common.bpf.h"
+#include <bpf/usdt.bpf.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -167,5 +168,102 @@ int py_sample(struct bpf_perf_event_data *ctx)
 			s->native[i] = 0;
 	s->n_native = nn;
 	submit_event(s);
+	return 0;
+}
+
+/*
+ * Exact calls where the interpreter fires its USDT probes (Debian's python3.11 has them; the pyenv
+ * builds do not). Entries wait on a per-thread stack until their return. A return that does not
+ * match the open entry on top (a probe attached mid-call) closes nothing.
+ */
+#define PY_CALL_DEPTH 64
+
+struct py_open_call {
+	__u64 ts;
+	__u64 function; /* the entry's function-name pointer, to match the return with */
+	__u32 line;
+	__u32 _pad;
+};
+
+struct py_call_stack {
+	__u32 depth; /* open entries, including those beyond PY_CALL_DEPTH (not kept) */
+	__u32 _pad;
+	struct py_open_call open[PY_CALL_DEPTH];
+};
+
+/* LRU: the stacks of threads that ended go without anyone deleting them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct py_call_stack);
+} py_calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct py_call_stack);
+} py_call_init SEC(".maps");
+
+SEC("usdt")
+int BPF_USDT(py_entry, void *file, void *function, int line)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct py_call_stack *st = bpf_map_lookup_elem(&py_calls, &tid);
+	if (!st) {
+		__u32 zero = 0;
+		struct py_call_stack *empty = bpf_map_lookup_elem(&py_call_init, &zero);
+		if (!empty || bpf_map_update_elem(&py_calls, &tid, empty, BPF_NOEXIST))
+			return 0;
+		st = bpf_map_lookup_elem(&py_calls, &tid);
+		if (!st) {
+			count_drop(SCOPE_DROP_INFLIGHT_FULL);
+			return 0;
+		}
+	}
+	__u32 d = st->depth;
+	if (d < PY_CALL_DEPTH) {
+		struct py_open_call *o = &st->open[d & (PY_CALL_DEPTH - 1)];
+		o->ts = bpf_ktime_get_boot_ns();
+		o->function = (__u64)function;
+		o->line = line;
+	}
+	st->depth = d + 1;
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(py_return, void *file, void *function, int line)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct py_call_stack *st = bpf_map_lookup_elem(&py_calls, &tid);
+	if (!st || !st->depth)
+		return 0;
+	__u32 d = st->depth - 1;
+	st->depth = d;
+	if (d >= PY_CALL_DEPTH)
+		return 0;
+	struct py_open_call *o = &st->open[d & (PY_CALL_DEPTH - 1)];
+	if (o->function != (__u64)function)
+		return 0;
+	struct scope_python_call *c = bpf_ringbuf_reserve(&events, sizeof(*c), 0);
+	if (!c) {
+		count_drop(SCOPE_DROP_RINGBUF);
+		return 0;
+	}
+	fill_header(&c->hdr, SCOPE_EV_PYTHON_CALL, sizeof(*c), bpf_get_current_task_btf(), o->ts);
+	c->dur_ns = bpf_ktime_get_boot_ns() - o->ts;
+	c->line = o->line;
+	c->depth = d;
+	c->flags = 0;
+	if (bpf_probe_read_user_str(c->function, sizeof(c->function), function) < 0)
+		c->function[0] = 0;
+	long n = bpf_probe_read_user_str(c->file, sizeof(c->file), file);
+	if (n < 0)
+		c->file[0] = 0;
+	else if (n == sizeof(c->file))
+		c->flags = SCOPE_EXEC_FILENAME_TRUNCATED;
+	submit_event(c);
 	return 0;
 }

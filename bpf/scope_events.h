@@ -44,6 +44,7 @@ enum scope_event_type {
 	SCOPE_EV_SYMBOL = 11,
 	SCOPE_EV_PYTHON_SAMPLE = 12,
 	SCOPE_EV_PYTHON_CODE = 13,
+	SCOPE_EV_PYTHON_CALL = 14,
 };
 
 /* 48 bytes, at the start of every record. */
@@ -382,6 +383,24 @@ struct scope_python_code {
 };
 
 /*
+ * 320 bytes: one Python call seen by the interpreter's USDT probes (python:function__entry and
+ * function__return), written at its return; ts_ns is its entry. CPython 3.11 to 3.14 fire these only
+ * for frames entered from C (generators resumed, callbacks from C code, the first frame of a
+ * thread): a Python-to-Python call runs inside its caller's evaluation loop and fires nothing.
+ */
+#define SCOPE_PY_CALL_FUNC_LEN 64
+#define SCOPE_PY_CALL_FILE_LEN 192
+struct scope_python_call {
+	struct scope_event_header hdr;
+	__u64 dur_ns;
+	__u32 line;       /* the line the entry probe gave */
+	__u16 depth;      /* calls of this thread seen by the probes and still open around this one */
+	__u16 flags;      /* SCOPE_EXEC_FILENAME_TRUNCATED when the file name was cut */
+	char function[SCOPE_PY_CALL_FUNC_LEN]; /* NUL-terminated */
+	char file[SCOPE_PY_CALL_FILE_LEN];     /* NUL-terminated */
+};
+
+/*
  * Batches: what the collector sends over ZeroMQ. One message = this header, then payload_size
  * bytes of records, each a record above, back to back; record_count counts them all, including
  * types a reader may not know. The MAC is HMAC-SHA256 with the secret the
@@ -435,6 +454,7 @@ SCOPE_ASSERT_SIZE(scope_symbol, 392);
 SCOPE_ASSERT_SIZE(scope_py_frame, 16);
 SCOPE_ASSERT_SIZE(scope_python_sample, 1336);
 SCOPE_ASSERT_SIZE(scope_python_code, 448);
+SCOPE_ASSERT_SIZE(scope_python_call, 320);
 SCOPE_ASSERT_SIZE(scope_batch_header, 256);
 
 #endif /* SCOPE_EVENTS_H */

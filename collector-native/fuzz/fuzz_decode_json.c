@@ -73,6 +73,7 @@ static size_t fixed_size(uint16_t type)
 	case SCOPE_EV_SYMBOL: return 392;
 	case SCOPE_EV_PYTHON_SAMPLE: return 1336;
 	case SCOPE_EV_PYTHON_CODE: return 448;
+	case SCOPE_EV_PYTHON_CALL: return 320;
 	}
 	return 0;
 }
@@ -83,7 +84,7 @@ static const char *type_name(uint16_t type)
 	static const char *const names[] = { NULL, "process_exec", "process_fork", "process_exit", "syscall",
 					     "syscall", "syscall_counts", "syscall_hist",
 					     "cuda", "cuda_register", "cuda_stack", "symbol",
-					     "python_sample", "python_code" };
+					     "python_sample", "python_code", "python_call" };
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
 }
 

@@ -28,6 +28,7 @@ const char *scope_event_type_name(uint16_t type)
 	case SCOPE_EV_SYMBOL: return "symbol";
 	case SCOPE_EV_PYTHON_SAMPLE: return "python_sample";
 	case SCOPE_EV_PYTHON_CODE: return "python_code";
+	case SCOPE_EV_PYTHON_CALL: return "python_call";
 	}
 	return NULL;
 }
@@ -48,6 +49,7 @@ static size_t expected_size(uint16_t type)
 	case SCOPE_EV_SYMBOL: return sizeof(struct scope_symbol);
 	case SCOPE_EV_PYTHON_SAMPLE: return sizeof(struct scope_python_sample);
 	case SCOPE_EV_PYTHON_CODE: return sizeof(struct scope_python_code);
+	case SCOPE_EV_PYTHON_CALL: return sizeof(struct scope_python_call);
 	}
 	return 0;
 }
@@ -610,6 +612,26 @@ static void python_code_json(struct jbuf *b, const struct scope_python_code *c)
 	end_line(b);
 }
 
+static void python_call_json(struct jbuf *b, const struct scope_python_call *c)
+{
+	header(b, &c->hdr, "python_call");
+	jb_key(b, "function");
+	jb_str(b, c->function, sizeof(c->function));
+	jb_key(b, "file");
+	jb_str(b, c->file, sizeof(c->file));
+	jb_key(b, "line");
+	jb_u64(b, c->line);
+	jb_key(b, "dur_ns");
+	jb_u64(b, c->dur_ns);
+	jb_key(b, "depth");
+	jb_u64(b, c->depth);
+	if (c->flags & SCOPE_EXEC_FILENAME_TRUNCATED) {
+		jb_key(b, "file_truncated");
+		jb_lit(b, "true");
+	}
+	end_line(b);
+}
+
 void scope_json_flush(struct scope_json_decoder *d, struct jbuf *b)
 {
 	if (!d->has_pending)
@@ -700,6 +722,7 @@ int scope_json_decode(struct scope_json_decoder *d, const void *rec, size_t len,
 		struct scope_symbol sym;
 		struct scope_python_sample py;
 		struct scope_python_code pycode;
+		struct scope_python_call pycall;
 	} u;
 	memcpy(&u, rec, want);
 
@@ -720,6 +743,7 @@ int scope_json_decode(struct scope_json_decoder *d, const void *rec, size_t len,
 	case SCOPE_EV_SYMBOL: symbol_json(b, &u.sym); break;
 	case SCOPE_EV_PYTHON_SAMPLE: python_sample_json(d, b, &u.py); break;
 	case SCOPE_EV_PYTHON_CODE: python_code_json(b, &u.pycode); break;
+	case SCOPE_EV_PYTHON_CALL: python_call_json(b, &u.pycall); break;
 	}
 	return SCOPE_DECODE_OK;
 }

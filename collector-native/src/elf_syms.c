@@ -210,6 +210,30 @@ int scope_elf_object(const char *path, const char *name, uint64_t *value)
 	return err;
 }
 
+int scope_elf_has_section(const char *path, const char *name)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	size_t shstrndx;
+	int found = 0;
+	if (elf && elf_getshdrstrndx(elf, &shstrndx) == 0) {
+		Elf_Scn *scn = NULL;
+		while (!found && (scn = elf_nextscn(elf, scn))) {
+			GElf_Shdr sh;
+			const char *n = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+			found = n && strcmp(n, name) == 0;
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return found;
+}
+
 const struct scope_elf_sym *scope_elf_find(const struct scope_elf *e, const char *name)
 {
 	for (size_t i = 0; i < e->nsyms; i++)

@@ -40,6 +40,8 @@ const struct scope_elf_sym *scope_elf_at(const struct scope_elf *e, uint64_t add
 /* The value (virtual address as linked) of the data object named name in path's .symtab or
  * .dynsym; 0, or a negative errno (-ENOENT when there is none). */
 int scope_elf_object(const char *path, const char *name, uint64_t *value);
+/* Whether path has a section of that name (".note.stapsdt": USDT probes). */
+int scope_elf_has_section(const char *path, const char *name);
 /* Maps a file offset to the virtual address it is loaded at (as linked); returns 0 if unmapped. */
 int scope_elf_offset_to_vaddr(const struct scope_elf *e, uint64_t offset, uint64_t *vaddr);
 #endif

@@ -225,10 +225,23 @@ static void python_check(struct session *s, pid_t pid)
 	const struct scope_py_layout *layout;
 	char why[512];
 	__u32 key = (__u32)pid;
+	/* A command's process before its exec is still our own image: look again after. */
+	char self[4096], its[4096], link[64];
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	ssize_t a = readlink("/proc/self/exe", self, sizeof(self) - 1), b = readlink(link, its, sizeof(its) - 1);
+	if (a > 0 && a == b && memcmp(self, its, (size_t)a) == 0) {
+		bpf_map_delete_elem(s->probes.py_procs_fd, &key);
+		return;
+	}
 	int r = scope_py_inspect(pid, &proc, &layout, why, sizeof(why));
 	if (r == 0) {
 		scope_py_codes_set_layout(s->py, key, layout);
 		bpf_map_update_elem(s->probes.py_procs_fd, &key, &proc, BPF_ANY);
+		/* An interpreter with USDT probes (Debian's) also gets its exact calls from now on. */
+		if (b > 0) {
+			its[b] = 0;
+			scope_python_attach_usdt(&s->probes, pid, its);
+		}
 		return;
 	}
 	/* The launcher of a shared build is mapped before its libpython: look again at a later
@@ -242,13 +255,16 @@ static void python_check(struct session *s, pid_t pid)
 	fprintf(stderr, "scope-collector: pid %d is not sampled for Python: %s\n", pid, why);
 }
 
-/* A process that exec'd runs another image (maybe another interpreter), one that exited none. */
-static void python_forget(struct session *s, uint32_t pid)
+/* A process that exec'd runs another image (maybe another interpreter), one that exited none. The
+ * USDT probes of a command stay through its exec: they were attached for the image it execs. */
+static void python_forget(struct session *s, uint32_t pid, bool exited)
 {
 	if (!s->py)
 		return;
 	bpf_map_delete_elem(s->probes.py_procs_fd, &pid);
 	scope_py_codes_set_layout(s->py, pid, NULL);
+	if (exited)
+		scope_python_detach_usdt(&s->probes, (pid_t)pid);
 }
 
 /* Fills in each frame's line; on the wire, names each code object the first time it is seen. */
@@ -303,10 +319,10 @@ static size_t observe(struct session *s, const void *data, size_t len, union obs
 	if (s->py && h.type == SCOPE_EV_PYTHON_SAMPLE && len >= sizeof(struct scope_python_sample))
 		return observe_python(s, data, &copy->py);
 	if (h.type == SCOPE_EV_PROCESS_EXEC)
-		python_forget(s, h.pid);
+		python_forget(s, h.pid, false);
 	if (!s->names) {
 		if (h.type == SCOPE_EV_PROCESS_EXIT)
-			python_forget(s, h.pid);
+			python_forget(s, h.pid, true);
 		return 0;
 	}
 	if (h.type == SCOPE_EV_CUDA_REGISTER && len >= sizeof(struct scope_cuda_register)) {
@@ -363,7 +379,7 @@ static size_t observe(struct session *s, const void *data, size_t len, union obs
 		}
 		return changed;
 	} else if (h.type == SCOPE_EV_PROCESS_EXIT) {
-		python_forget(s, h.pid);
+		python_forget(s, h.pid, true);
 		scope_cuda_detach(&s->probes, h.pid);
 		scope_cuda_names_forget(s->names, h.pid);
 		scope_addr_set_forget(s->named, h.pid);
@@ -555,6 +571,12 @@ static int set_targets(struct session *s, struct scope_command *cmd)
 			return SCOPE_EXIT_FAILURE;
 		}
 		scope_targets_add(&s->targets, cmd->pid);
+		if (a->probes & SCOPE_PROBE_PYTHON) {
+			/* Before its first instruction: every call its interpreter's USDT probes see. */
+			char *exe = scope_which(a->command[0]);
+			scope_python_attach_usdt(&s->probes, cmd->pid, exe);
+			free(exe);
+		}
 		if (a->probes & SCOPE_PROBE_CUDA) {
 			/* Before its first instruction: every runtime it could load, by path. */
 			char *exe = scope_which(a->command[0]);

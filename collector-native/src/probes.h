@@ -32,6 +32,10 @@ int cuda_probes_load(struct scope_probes *p, const struct scope_args *a);
 /* The Python sampler: a perf event per CPU at --python-hz. */
 int python_probes_load(struct scope_probes *p, const struct scope_args *a);
 void scope_python_destroy(struct scope_probes *p);
+/* Attaches the interpreter's USDT call probes for one process when binary has them; returns 1 when
+ * attached, 0 when there are none (or already attached), or a negative errno. */
+int scope_python_attach_usdt(struct scope_probes *p, pid_t pid, const char *binary);
+void scope_python_detach_usdt(struct scope_probes *p, pid_t pid);
 /*
  * Attaches the CUDA uprobes to one process: to every CUDA runtime it maps (with exe: a command
  * SCOPE starts, also every one it may load from lib_path, its RPATH/RUNPATH and the ld.so cache;

@@ -112,6 +112,36 @@ public sealed class PythonTests
     }
 
     [Fact]
+    public async Task Debians_python_reports_exactly_the_calls_its_usdt_probes_fire()
+    {
+        var (run, events) = await Sample("/usr/bin/python3.11", "usdt_frames.py");
+        Assert.Equal(0, run.ExitCode);
+        // What the script says must fire, by function: "gen 5 <lambda> 3 co 2".
+        var said = run.Stdout.Trim().Split(' ');
+        var expected = Enumerable.Range(0, said.Length / 2).ToDictionary(i => said[2 * i], i => int.Parse(said[2 * i + 1], CultureInfo.InvariantCulture));
+        var path = Script("usdt_frames.py");
+        var calls = events.Where(e => e.Type() == "python_call" && e.Str("file") == path).ToList();
+        var counted = calls.GroupBy(c => c.Str("function")!).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(expected.OrderBy(k => k.Key), counted.OrderBy(k => k.Key));
+        // Each with the line of its definition as the probe gave it, and a duration.
+        var lines = File.ReadAllLines(path);
+        int Line(string text) => Array.FindIndex(lines, l => l.Contains(text, StringComparison.Ordinal)) + 1;
+        Assert.All(calls.Where(c => c.Str("function") == "gen"), c => Assert.Equal(Line("def gen"), (int)c.Long("line")));
+        Assert.All(calls.Where(c => c.Str("function") == "co"), c => Assert.Equal(Line("async def co"), (int)c.Long("line")));
+        Assert.All(calls.Where(c => c.Str("function") == "<lambda>"), c => Assert.Equal(Line("(lambda"), (int)c.Long("line")));
+        Assert.All(calls, c => Assert.True(c.Long("dur_ns") > 0));
+    }
+
+    [Fact]
+    public async Task Builds_without_usdt_probes_report_no_calls_but_are_still_sampled()
+    {
+        var (run, events) = await Sample("/root/.pyenv/versions/3.12.1/bin/python3.12", "usdt_frames.py");
+        Assert.Equal(0, run.ExitCode);
+        Assert.DoesNotContain(events, e => e.Type() == "python_call");
+        Assert.DoesNotContain("is not sampled", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_interpreter_it_cannot_sample_is_named_with_the_versions_it_can()
     {
         var (run, events) = await Sample("/root/.pyenv/versions/3.10.13/bin/python3.10", "hotwarm.py", "1");

@@ -14,13 +14,13 @@ import struct
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "v1")
 
-EXEC, FORK, EXIT, SYSCALL, SYSCALL_DATA, COUNTS, HIST, CUDA, CUDA_REG, STACK, SYMBOL, PY_SAMPLE, PY_CODE = range(1, 14)
+EXEC, FORK, EXIT, SYSCALL, SYSCALL_DATA, COUNTS, HIST, CUDA, CUDA_REG, STACK, SYMBOL, PY_SAMPLE, PY_CODE, PY_CALL = range(1, 15)
 SIZES = {EXEC: 1360, FORK: 80, EXIT: 72, SYSCALL: 120, SYSCALL_DATA: 384, COUNTS: 1080, HIST: 440,
-         CUDA: 144, CUDA_REG: 592, STACK: 312, SYMBOL: 392, PY_SAMPLE: 1336, PY_CODE: 448}
+         CUDA: 144, CUDA_REG: 592, STACK: 312, SYMBOL: 392, PY_SAMPLE: 1336, PY_CODE: 448, PY_CALL: 320}
 TYPE_NAMES = {EXEC: "process_exec", FORK: "process_fork", EXIT: "process_exit",
               SYSCALL: "syscall", SYSCALL_DATA: "syscall", COUNTS: "syscall_counts",
               HIST: "syscall_hist", CUDA: "cuda", CUDA_REG: "cuda_register", STACK: "cuda_stack",
-              SYMBOL: "symbol", PY_SAMPLE: "python_sample", PY_CODE: "python_code"}
+              SYMBOL: "symbol", PY_SAMPLE: "python_sample", PY_CODE: "python_code", PY_CALL: "python_call"}
 HIST_BUCKETS = 96
 
 
@@ -317,6 +317,12 @@ def vectors():
     j = json_header(PY_CODE, 20_000, 1_500, 77, 78, "python3.12", 0)
     j.update({"code": "0x7f00aa001000", "first_line": 3, "function": "Worker.hot", "file": "/srv/app/hotwarm.py"})
     v.append(("python_code", b, j))
+    # a call the interpreter's USDT probes saw: a generator closed before it ran, entered at its def line
+    b = header(PY_CALL, 20_100, 1_500, 77, 78, "python3.11", 0) + struct.pack("<QIHH", 3_718, 7, 2, 0)
+    b += "gen".encode().ljust(64, b"\0") + "/srv/app/usdt_frames.py".encode().ljust(192, b"\0")
+    j = json_header(PY_CALL, 20_100, 1_500, 77, 78, "python3.11", 0)
+    j.update({"function": "gen", "file": "/srv/app/usdt_frames.py", "line": 7, "dur_ns": 3_718, "depth": 2})
+    v.append(("python_call", b, j))
     return v
 
 

@@ -12,6 +12,7 @@
  * linked runtime, which looks the same from outside) has every driver call reported.
  */
 #include "scope_common.bpf.h"
+#include "python_walk.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -68,6 +69,7 @@ struct cu_launch_config {
 
 const volatile bool follow_children = false;
 const volatile bool capture_stacks = true;
+const volatile bool python_stacks = false; /* the python family is loaded: its map is ours */
 
 /* Linux 6.13+; the collector loads stop_child_at_fork only where the kernel has it. */
 extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type, __u64 value) __ksym;
@@ -157,6 +159,36 @@ static __always_inline __u32 emit_stack(struct pt_regs *ctx, __u32 api, __u64 ts
 	st->n = n;
 	submit_event(st);
 	return 1;
+}
+
+/* The Python stack of a process the python family knows (its map is reused here): the line of
+ * Python that made the call. A process it has not looked at yet is reported to the collector. */
+static __always_inline void emit_python_stack(__u64 ts)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct scope_py_proc *p = bpf_map_lookup_elem(&py_procs, &tgid);
+	if (!p) {
+		if (python_stacks)
+			ask_collector(tgid);
+		return;
+	}
+	if (p->state != SCOPE_PY_READY)
+		return;
+	struct scope_python_sample *s = bpf_ringbuf_reserve(&events, sizeof(*s), 0);
+	if (!s) {
+		count_drop(SCOPE_DROP_RINGBUF);
+		return;
+	}
+	fill_header(&s->hdr, SCOPE_EV_PYTHON_SAMPLE, sizeof(*s), bpf_get_current_task_btf(), ts);
+	fill_python_stack(s, p, (__u32)id);
+	s->flags |= SCOPE_PY_AT_CUDA;
+	s->n_native = 0;
+	__builtin_memset(s->native, 0, sizeof(s->native));
+	bool known = all_codes_known(s, tgid);
+	submit_event(s);
+	if (!known)
+		stop_for_collector(SCOPE_CONTROL_NAME);
 }
 
 /* Sleepable: at a registration it faults the kernel name's page in (a library being loaded has
@@ -366,8 +398,13 @@ int BPF_KRETPROBE(cuda_exit, long ret)
 		return 0;
 	}
 
-	/* The stack first: readers pair it with the call that follows it. */
-	__u32 stack = capture_stacks && takes_stack(api) ? emit_stack(ctx, api, in->ts) : 0;
+	/* The stacks first: readers pair them with the call that follows. */
+	__u32 stack = 0;
+	if (capture_stacks && takes_stack(api)) {
+		if (python_stacks)
+			emit_python_stack(in->ts);
+		stack = emit_stack(ctx, api, in->ts);
+	}
 	struct scope_cuda_call *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_drop(SCOPE_DROP_RINGBUF);

@@ -349,6 +349,9 @@ struct scope_symbol {
 #define SCOPE_PY_MAX_FRAMES 64
 #define SCOPE_PY_TRUNCATED 0x1    /* deeper than SCOPE_PY_MAX_FRAMES */
 #define SCOPE_PY_NO_THREAD 0x2    /* the thread has no Python thread state: n is 0 */
+/* Not a sample: the Python stack of the CUDA call with the same tid and ts_ns, which follows it
+ * (taken by the CUDA probes at allocations and launches; native is empty: see cuda_stack). */
+#define SCOPE_PY_AT_CUDA 0x4
 struct scope_py_frame {
 	__u64 code;       /* the PyCodeObject */
 	__s32 instr;      /* index of the executing instruction (code units); -1 unknown */

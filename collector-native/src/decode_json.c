@@ -588,6 +588,10 @@ static void python_sample_json(struct scope_json_decoder *d, struct jbuf *b, con
 		jb_key(b, "no_thread_state");
 		jb_lit(b, "true");
 	}
+	if (ps->flags & SCOPE_PY_AT_CUDA) {
+		jb_key(b, "at_cuda_call");
+		jb_lit(b, "true");
+	}
 	end_line(b);
 }
 

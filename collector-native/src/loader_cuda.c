@@ -59,6 +59,12 @@ int cuda_probes_load(struct scope_probes *p, const struct scope_args *a)
 	int err = scope_probes_share_maps(p, s->maps.events, s->maps.targets, s->maps.drops, s->maps.control);
 	s->rodata->follow_children = a->follow_children;
 	s->rodata->capture_stacks = !a->no_cuda_stacks;
+	/* With the python family loaded, allocations and launches carry their Python stack too. */
+	s->rodata->python_stacks = p->python != NULL;
+	if (!err && p->python)
+		err = bpf_map__reuse_fd(s->maps.py_procs, p->py_procs_fd);
+	if (!err && p->python)
+		err = bpf_map__reuse_fd(s->maps.py_known, p->py_known_fd);
 	/* Without the kfunc, a forked child is attached when its fork event is read instead. */
 	struct scope_kernel_features kf;
 	scope_kernel_features_read(a->btf_path, &kf);

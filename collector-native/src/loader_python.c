@@ -80,6 +80,7 @@ int python_probes_load(struct scope_probes *p, const struct scope_args *a)
 		opened++;
 	}
 	p->py_procs_fd = bpf_map__fd(s->maps.py_procs);
+	p->py_known_fd = bpf_map__fd(s->maps.py_known);
 	return opened ? 0 : -ENODEV;
 }
 

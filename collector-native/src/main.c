@@ -255,6 +255,16 @@ static void python_check(struct session *s, pid_t pid)
 	fprintf(stderr, "scope-collector: pid %d is not sampled for Python: %s\n", pid, why);
 }
 
+/* At a stop for the CUDA probes (exec, a dlopen: a CUDA library being loaded by ctypes), a Python
+ * process is looked at at once, so that its first CUDA calls already carry their Python stack. */
+static void python_check_if_new(struct session *s, pid_t pid)
+{
+	struct scope_py_proc cur;
+	__u32 key = (__u32)pid;
+	if (s->py && bpf_map_lookup_elem(s->probes.py_procs_fd, &key, &cur) != 0)
+		python_check(s, pid);
+}
+
 /* A process that exec'd runs another image (maybe another interpreter), one that exited none. The
  * USDT probes of a command stay through its exec: they were attached for the image it execs. */
 static void python_forget(struct session *s, uint32_t pid, bool exited)
@@ -278,6 +288,12 @@ static size_t observe_python(struct session *s, const void *data, struct scope_p
 		const struct scope_py_code *c = scope_py_codes_get(s->py, ps->hdr.pid, f->code, &fresh);
 		if (!c)
 			continue;
+		if (fresh) {
+			/* read: a CUDA call naming it no longer needs to wait for us */
+			struct { __u32 pid, pad; __u64 code; } key = { ps->hdr.pid, 0, f->code };
+			__u8 one = 1;
+			bpf_map_update_elem(s->probes.py_known_fd, &key, &one, BPF_ANY);
+		}
 		f->line = scope_py_line(c->linetable, c->linetable_len, c->first_line, f->instr);
 		if (!fresh || !s->batching)
 			continue;
@@ -444,6 +460,7 @@ static int on_control(void *ctx, void *data, size_t len)
 		return 0;
 	}
 	int r = scope_cuda_attach(&s->probes, c.pid, NULL, NULL);
+	python_check_if_new(s, (pid_t)c.pid);
 	if (r >= 0 && c.reason == SCOPE_CONTROL_EXEC)
 		scope_cuda_set_from_start(&s->probes, c.pid);
 	if (r == -ESRCH)
@@ -787,6 +804,15 @@ int main(int argc, char **argv)
 		rc = load_error("syscalls", e);
 		goto out;
 	}
+	if (s.args.probes & SCOPE_PROBE_PYTHON) {
+		if ((e = python_probes_load(&s.probes, &s.args))) {
+			rc = load_error("python", e);
+			goto out;
+		}
+		s.py = scope_py_codes_new();
+		s.dec->py_names = py_names;
+		s.dec->py_ctx = s.py;
+	}
 	if (s.args.probes & SCOPE_PROBE_CUDA) {
 		if ((e = cuda_probes_load(&s.probes, &s.args))) {
 			rc = load_error("cuda", e);
@@ -798,15 +824,6 @@ int main(int argc, char **argv)
 		s.dec->kernel_ctx = s.names;
 		s.dec->symbolize = symbolize;
 		s.dec->symbolize_ctx = s.names;
-	}
-	if (s.args.probes & SCOPE_PROBE_PYTHON) {
-		if ((e = python_probes_load(&s.probes, &s.args))) {
-			rc = load_error("python", e);
-			goto out;
-		}
-		s.py = scope_py_codes_new();
-		s.dec->py_names = py_names;
-		s.dec->py_ctx = s.py;
 	}
 	if ((e = scope_targets_map(&s.targets, s.probes.targets_fd))) {
 		fprintf(stderr, "scope-collector: cannot map the target set: %s\n", strerror(-e));

@@ -17,7 +17,8 @@ struct scope_probes {
 	struct python_bpf *python;
 	struct scope_python_state *python_state; /* the perf events */
 	int events_fd, targets_fd, drops_fd, control_fd, counts_fd, hists_fd;
-	int py_procs_fd; /* the python family's per-process interpreter map, or -1 */
+	int py_procs_fd; /* the python family's per-process interpreter map */
+	int py_known_fd; /* and the code objects it has read, per process */
 };
 
 struct bpf_map;

@@ -27,12 +27,18 @@ public sealed class PythonTests
     }
 
     /// <summary>The script's own output in Stdout, the collector's lines (written to a file, so the two never interleave) in Events.</summary>
-    private static async Task<(CollectorRun Run, IReadOnlyList<JsonElement> Events)> Sample(string python, string script, params string[] args)
+    private static async Task<(CollectorRun Run, IReadOnlyList<JsonElement> Events)> Sample(string python, string script, params string[] args) =>
+        await Trace("process,python", null, python, script, args);
+
+    private static async Task<(CollectorRun Run, IReadOnlyList<JsonElement> Events)> Trace(
+        string probes, string? libraryPath, string python, string script, params string[] args)
     {
         var output = Path.GetTempFileName();
         try
         {
-            var psi = CollectorRun.StartInfo(["--probes", "process,python", "--output", output, "--", python, Script(script), .. args]);
+            var psi = CollectorRun.StartInfo(["--probes", probes, "--output", output, "--", python, Script(script), .. args]);
+            if (libraryPath is not null)
+                psi.Environment["LD_LIBRARY_PATH"] = libraryPath;
             using var p = Process.Start(psi)!;
             var stdout = p.StandardOutput.ReadToEndAsync();
             var stderr = p.StandardError.ReadToEndAsync();
@@ -108,6 +114,31 @@ public sealed class PythonTests
                 Assert.Equal(function, names[0]);
                 Assert.DoesNotContain(other, names);
             });
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Interpreters))]
+    public async Task A_cuda_allocation_made_from_python_carries_the_python_line_that_made_it(string python)
+    {
+        // The STAND-IN CUDA runtime (no GPU here), loaded by the script through ctypes.
+        var standIn = Path.Combine(Path.GetDirectoryName(CollectorRun.BinaryPath)!, "tests", "fake-cuda");
+        var (run, events) = await Trace("process,cuda,python", standIn, python, "cuda_leak.py");
+        Assert.Equal(0, run.ExitCode);
+        var said = run.Stdout.Split('\n').Single(l => l.StartsWith("leak ", StringComparison.Ordinal)).Split(' ');
+        var line = int.Parse(said[2], CultureInfo.InvariantCulture);
+        var mallocs = events.Where(e => e.Type() == "cuda" && e.Str("api") == "cudaMalloc").ToList();
+        Assert.Equal(2, mallocs.Count);
+        Assert.Equal(said[1], mallocs[1].Str("ptr"));
+        foreach (var m in mallocs)
+        {
+            // The Python stack of that very call: same thread, same entry time, just before it.
+            var py = Assert.Single(events, e => e.Type() == "python_sample" && e.TryGetProperty("at_cuda_call", out _)
+                && e.Long("tid") == m.Long("tid") && e.Long("ts_ns") == m.Long("ts_ns"));
+            var frames = Frames(py);
+            Assert.Equal(["leaky_alloc", "main", "<module>"], frames.Select(Function));
+            Assert.Equal(line, frames[0].GetProperty("line").GetInt32());
+            Assert.All(frames, f => Assert.Equal(Script("cuda_leak.py"), f.GetProperty("file").GetString()));
         }
     }
 

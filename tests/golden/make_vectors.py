@@ -311,6 +311,13 @@ def vectors():
     j = json_header(PY_SAMPLE, 20_001, 1_500, 77, 79, "worker", 1)
     j.update({"version": "3.11", "stack": [], "native": [], "no_thread_state": True})
     v.append(("python_sample_no_thread", b, j))
+    # the Python stack the CUDA probes took at an allocation (flag 4): same tid and ts as that call
+    b = header(PY_SAMPLE, 10_000, 1_500, 42, 43, "train", 1) + struct.pack("<HHHH", 1, 4, 0x030B, 0)
+    b += struct.pack("<QiI", 0x7F00AA004000, 83, 14) + b"\0" * (16 * 63 + 8 * 32)
+    j = json_header(PY_SAMPLE, 10_000, 1_500, 42, 43, "train", 1)
+    j.update({"version": "3.11", "stack": [{"code": "0x7f00aa004000", "instr": 83, "line": 14}], "native": [],
+              "at_cuda_call": True})
+    v.append(("python_sample_at_cuda", b, j))
     # the collector's name for the first code object
     b = header(PY_CODE, 20_000, 1_500, 77, 78, "python3.12", 0) + struct.pack("<QIHH", 0x7F00AA001000, 3, 0, 0)
     b += "Worker.hot".encode().ljust(128, b"\0") + "/srv/app/hotwarm.py".encode().ljust(256, b"\0")

@@ -68,6 +68,12 @@ public static class EventJson
             case RecordType.Symbol:
                 WriteSymbol(writer, record.As<Symbol>());
                 break;
+            case RecordType.PythonSample:
+                WritePythonSample(writer, record.As<PythonSample>());
+                break;
+            case RecordType.PythonCode:
+                WritePythonCode(writer, record.As<PythonCode>());
+                break;
         }
     }
 
@@ -216,6 +222,60 @@ public static class EventJson
         if (s.Unknown)
             w.WriteBoolean("unknown"u8, true);
         if (s.NameTruncated)
+            w.WriteBoolean("name_truncated"u8, true);
+        w.WriteEndObject();
+    }
+
+    // decode_json.c's python_sample_json without each frame's "function" and "file" (the collector's
+    // own names for people reading its output; readers of the wire name frames from python_code records).
+    private static void WritePythonSample(Utf8JsonWriter w, in PythonSample s)
+    {
+        WriteHeader(w, s.Hdr, "python_sample"u8);
+
+        // "%u.%u" of the two bytes, as decode_json.c prints it: "3.12".
+        Span<byte> version = stackalloc byte[8];
+        s.VersionMajor.TryFormat(version, out int n, default, CultureInfo.InvariantCulture);
+        version[n++] = (byte)'.';
+        s.VersionMinor.TryFormat(version[n..], out int minor, default, CultureInfo.InvariantCulture);
+        w.WriteString("version"u8, version[..(n + minor)]);
+
+        w.WriteStartArray("stack"u8);
+        foreach (ref readonly PyFrame f in s.ValidFrames)
+        {
+            w.WriteStartObject();
+            WriteHexProperty(w, "code"u8, f.Code);
+            w.WriteNumber("instr"u8, f.Instr);
+            w.WriteNumber("line"u8, f.Line);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+
+        w.WriteStartArray("native"u8);
+        Span<byte> text = stackalloc byte[2 + 16];
+        "0x"u8.CopyTo(text);
+        foreach (ulong ip in s.ValidNative)
+        {
+            ip.TryFormat(text[2..], out int digits, "x", CultureInfo.InvariantCulture);
+            w.WriteStringValue(text[..(2 + digits)]);
+        }
+        w.WriteEndArray();
+        if (s.Truncated)
+            w.WriteBoolean("truncated"u8, true);
+        if (s.NoThreadState)
+            w.WriteBoolean("no_thread_state"u8, true);
+        w.WriteEndObject();
+    }
+
+    private static void WritePythonCode(Utf8JsonWriter w, in PythonCode c)
+    {
+        WriteHeader(w, c.Hdr, "python_code"u8);
+        WriteHexProperty(w, "code"u8, c.Code);
+        w.WriteNumber("first_line"u8, c.FirstLine);
+        WriteCString(w, "function"u8, c.Qualname.AsSpan());
+        WriteCString(w, "file"u8, c.Filename.AsSpan());
+        if (c.Unreadable)
+            w.WriteBoolean("unreadable"u8, true);
+        if (c.NameTruncated)
             w.WriteBoolean("name_truncated"u8, true);
         w.WriteEndObject();
     }

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 
 namespace Scope.Events;
 
-/// <summary><c>__u64 ips[SCOPE_STACK_MAX]</c>: the return addresses of a user call stack.</summary>
+/// <summary><c>__u64 [SCOPE_STACK_MAX]</c>: the addresses of a user call stack (<see cref="CudaStack.Ips"/>, <see cref="PythonSample.Native"/>).</summary>
 [InlineArray(Length)]
 public struct Ips32
 {

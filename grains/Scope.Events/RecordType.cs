@@ -35,4 +35,10 @@ public enum RecordType : ushort
 
     /// <summary>The collector's name for one user-space address: <see cref="Events.Symbol"/>.</summary>
     Symbol = 11,
+
+    /// <summary>A CPU-time sample of a thread running Python, with its Python and native stacks: <see cref="Events.PythonSample"/>.</summary>
+    PythonSample = 12,
+
+    /// <summary>The collector's name for one Python code object of a process: <see cref="Events.PythonCode"/>.</summary>
+    PythonCode = 13,
 }

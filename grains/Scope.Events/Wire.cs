@@ -95,8 +95,23 @@ public static class Wire
     /// <summary><see cref="Symbol.Flags"/>: no symbol covers the address; the offset is into the module's file.</summary>
     public const ushort SymbolUnknown = 0x1;
 
-    /// <summary><see cref="Symbol.Flags"/>: the name was cut.</summary>
+    /// <summary><see cref="Symbol.Flags"/>, <see cref="PythonCode.Flags"/>: a name was cut.</summary>
     public const ushort SymbolTruncated = 0x2;
+
+    /// <summary><c>SCOPE_PY_MAX_FRAMES</c>: Python frames in one <see cref="PythonSample"/>.</summary>
+    public const int PyMaxFrames = 64;
+
+    /// <summary><see cref="PythonSample.Flags"/>: the Python stack was deeper than <see cref="PyMaxFrames"/>.</summary>
+    public const ushort PyTruncated = 0x1;
+
+    /// <summary><see cref="PythonSample.Flags"/>: the thread had no Python thread state; no frames.</summary>
+    public const ushort PyNoThreadState = 0x2;
+
+    /// <summary><see cref="PythonSample.Flags"/>: not a sample but the Python stack of the CUDA call with the same tid and ts_ns, which follows it.</summary>
+    public const ushort PyAtCuda = 0x4;
+
+    /// <summary><see cref="PythonCode.Flags"/>: the process was gone or the object unreadable; the names are empty.</summary>
+    public const ushort PyCodeUnreadable = 0x1;
 
     /// <summary><see cref="SyscallData.DataKind"/>: nothing captured.</summary>
     public const ushort DataNone = 0;
@@ -121,6 +136,8 @@ public static class Wire
         RecordType.CudaRegister => Unsafe.SizeOf<CudaRegister>(),
         RecordType.CudaStack => Unsafe.SizeOf<CudaStack>(),
         RecordType.Symbol => Unsafe.SizeOf<Symbol>(),
+        RecordType.PythonSample => Unsafe.SizeOf<PythonSample>(),
+        RecordType.PythonCode => Unsafe.SizeOf<PythonCode>(),
         _ => 0,
     };
 }

@@ -22,6 +22,9 @@ public sealed class LayoutTests
         Assert.Equal(592, Unsafe.SizeOf<CudaRegister>());
         Assert.Equal(312, Unsafe.SizeOf<CudaStack>());
         Assert.Equal(392, Unsafe.SizeOf<Symbol>());
+        Assert.Equal(16, Unsafe.SizeOf<PyFrame>());
+        Assert.Equal(1336, Unsafe.SizeOf<PythonSample>());
+        Assert.Equal(448, Unsafe.SizeOf<PythonCode>());
         Assert.Equal(256, Unsafe.SizeOf<BatchHeader>());
         Assert.Equal(Wire.BatchHeaderSize, Unsafe.SizeOf<BatchHeader>());
         Assert.Equal(Wire.EventHeaderSize, Unsafe.SizeOf<EventHeader>());
@@ -41,8 +44,10 @@ public sealed class LayoutTests
         Assert.Equal(592, Wire.RecordSize(RecordType.CudaRegister));
         Assert.Equal(312, Wire.RecordSize(RecordType.CudaStack));
         Assert.Equal(392, Wire.RecordSize(RecordType.Symbol));
+        Assert.Equal(1336, Wire.RecordSize(RecordType.PythonSample));
+        Assert.Equal(448, Wire.RecordSize(RecordType.PythonCode));
         Assert.Equal(0, Wire.RecordSize(0));
-        Assert.Equal(0, Wire.RecordSize((RecordType)12));
+        Assert.Equal(0, Wire.RecordSize((RecordType)99));
     }
 
     [Fact]
@@ -89,6 +94,35 @@ public sealed class LayoutTests
     }
 
     [Fact]
+    public void Python_offsets()
+    {
+        var f = default(PyFrame);
+        Assert.Equal(0, Offset(ref f, ref f.Code));
+        Assert.Equal(8, Offset(ref f, ref f.Instr));
+        Assert.Equal(12, Offset(ref f, ref f.Line));
+
+        var s = default(PythonSample);
+        Assert.Equal(48, Offset(ref s, ref s.N));
+        Assert.Equal(50, Offset(ref s, ref s.Flags));
+        Assert.Equal(52, Offset(ref s, ref s.Version));
+        Assert.Equal(54, Offset(ref s, ref s.NNative));
+        Assert.Equal(56, Offset(ref s, ref s.Frames));
+        Assert.Equal(56 + (63 * 16), Offset(ref s, ref s.Frames[63]));
+        Assert.Equal(56 + (63 * 16) + 12, Offset(ref s, ref s.Frames[63].Line));
+        Assert.Equal(1080, Offset(ref s, ref s.Native));
+        Assert.Equal(1080 + (31 * 8), Offset(ref s, ref s.Native[31]));
+        Assert.Equal(Wire.PyMaxFrames, PyFrames64.Length);
+
+        var c = default(PythonCode);
+        Assert.Equal(48, Offset(ref c, ref c.Code));
+        Assert.Equal(56, Offset(ref c, ref c.FirstLine));
+        Assert.Equal(60, Offset(ref c, ref c.Flags));
+        Assert.Equal(62, Offset(ref c, ref c.Pad0));
+        Assert.Equal(64, Offset(ref c, ref c.Qualname));
+        Assert.Equal(192, Offset(ref c, ref c.Filename));
+    }
+
+    [Fact]
     public void Every_record_type_has_its_size()
     {
         // The enumerator recognises exactly the types the header defines: none is counted unknown.
@@ -97,7 +131,7 @@ public sealed class LayoutTests
             Assert.True(Wire.RecordSize(t) > Wire.EventHeaderSize, $"{t} has no size");
         }
 
-        Assert.Equal(11, Enum.GetValues<RecordType>().Length);
+        Assert.Equal(13, Enum.GetValues<RecordType>().Length);
     }
 
     [Fact]

@@ -156,7 +156,7 @@ public sealed class RejectionTests
             Frames.Unknown(99, 64),
             Golden.RecordBytes("syscall_read"),
             Frames.Unknown(0, 48),
-            Frames.Unknown(12, 1000),
+            Frames.Unknown(1000, 1000),
             Golden.RecordBytes("process_exit"),
             Frames.Unknown(0xFFFF, 56),
         ]);

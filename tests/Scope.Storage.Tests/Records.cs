@@ -166,6 +166,36 @@ public static class Records
         n.CopyTo(r.AsSpan(136));
         return r;
     }
+
+    /// <summary>struct scope_python_sample (1336 bytes), interpreter 3.12: frames innermost first, then native ips.</summary>
+    public static byte[] PythonSample(ulong ts, ulong startNs, uint pid, uint tid, string comm, (ulong Code, int Instr, uint Line)[] frames, params ulong[] native)
+    {
+        var r = Header(12, 1336, ts, startNs, pid, tid, comm);
+        BinaryPrimitives.WriteUInt16LittleEndian(r.AsSpan(48), (ushort)frames.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(r.AsSpan(52), 0x030C);
+        BinaryPrimitives.WriteUInt16LittleEndian(r.AsSpan(54), (ushort)native.Length);
+        for (int i = 0; i < frames.Length; i++)
+        {
+            var f = r.AsSpan(56 + (16 * i));
+            BinaryPrimitives.WriteUInt64LittleEndian(f, frames[i].Code);
+            BinaryPrimitives.WriteInt32LittleEndian(f[8..], frames[i].Instr);
+            BinaryPrimitives.WriteUInt32LittleEndian(f[12..], frames[i].Line);
+        }
+        for (int i = 0; i < native.Length; i++)
+            BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(1080 + (8 * i)), native[i]);
+        return r;
+    }
+
+    /// <summary>struct scope_python_code (448 bytes).</summary>
+    public static byte[] PythonCode(ulong ts, ulong startNs, uint pid, string comm, ulong code, uint firstLine, string qualname, string filename)
+    {
+        var r = Header(13, 448, ts, startNs, pid, pid, comm);
+        BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(48), code);
+        BinaryPrimitives.WriteUInt32LittleEndian(r.AsSpan(56), firstLine);
+        Encoding.UTF8.GetBytes(qualname).CopyTo(r.AsSpan(64));
+        Encoding.UTF8.GetBytes(filename).CopyTo(r.AsSpan(192));
+        return r;
+    }
 }
 
 /// <summary>Builds the batches of one collector run, numbering sequences and events as the collector does.</summary>

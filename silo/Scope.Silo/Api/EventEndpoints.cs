@@ -23,6 +23,8 @@ internal static class EventEndpoints
         ["cuda_register"] = (int)RecordType.CudaRegister,
         ["cuda_stack"] = (int)RecordType.CudaStack,
         ["symbol"] = (int)RecordType.Symbol,
+        ["python_sample"] = (int)RecordType.PythonSample,
+        ["python_code"] = (int)RecordType.PythonCode,
     };
 
     public static void MapEventEndpoints(this RouteGroupBuilder api) =>

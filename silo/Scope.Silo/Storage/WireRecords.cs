@@ -25,6 +25,8 @@ internal static class WireRecords
     public const ushort CudaRegister = (ushort)RecordType.CudaRegister;
     public const ushort CudaStack = (ushort)RecordType.CudaStack;
     public const ushort Symbol = (ushort)RecordType.Symbol;
+    public const ushort PythonSample = (ushort)RecordType.PythonSample;
+    public const ushort PythonCode = (ushort)RecordType.PythonCode;
 
     public static readonly int ExecSize = Wire.RecordSize(RecordType.ProcessExec);
     public static readonly int ForkSize = Wire.RecordSize(RecordType.ProcessFork);

@@ -74,6 +74,9 @@ public static class EventJson
             case RecordType.PythonCode:
                 WritePythonCode(writer, record.As<PythonCode>());
                 break;
+            case RecordType.PythonCall:
+                WritePythonCall(writer, record.As<PythonCall>());
+                break;
         }
     }
 
@@ -263,6 +266,21 @@ public static class EventJson
             w.WriteBoolean("truncated"u8, true);
         if (s.NoThreadState)
             w.WriteBoolean("no_thread_state"u8, true);
+        if ((s.Flags & Wire.PyAtCuda) != 0)
+            w.WriteBoolean("at_cuda_call"u8, true);
+        w.WriteEndObject();
+    }
+
+    private static void WritePythonCall(Utf8JsonWriter w, in PythonCall c)
+    {
+        WriteHeader(w, c.Hdr, "python_call"u8);
+        WriteCString(w, "function"u8, c.Function.AsSpan());
+        WriteCString(w, "file"u8, c.File.AsSpan());
+        w.WriteNumber("line"u8, c.Line);
+        w.WriteNumber("dur_ns"u8, c.DurNs);
+        w.WriteNumber("depth"u8, c.Depth);
+        if ((c.Flags & Wire.ExecFilenameTruncated) != 0)
+            w.WriteBoolean("file_truncated"u8, true);
         w.WriteEndObject();
     }
 

@@ -41,4 +41,7 @@ public enum RecordType : ushort
 
     /// <summary>The collector's name for one Python code object of a process: <see cref="Events.PythonCode"/>.</summary>
     PythonCode = 13,
+
+    /// <summary><see cref="PythonCall"/>.</summary>
+    PythonCall = 14,
 }

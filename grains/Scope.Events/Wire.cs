@@ -137,6 +137,7 @@ public static class Wire
         RecordType.CudaStack => Unsafe.SizeOf<CudaStack>(),
         RecordType.Symbol => Unsafe.SizeOf<Symbol>(),
         RecordType.PythonSample => Unsafe.SizeOf<PythonSample>(),
+        RecordType.PythonCall => Unsafe.SizeOf<PythonCall>(),
         RecordType.PythonCode => Unsafe.SizeOf<PythonCode>(),
         _ => 0,
     };

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Scope.Events.Tests;
 
@@ -46,6 +47,11 @@ public sealed class LayoutTests
         Assert.Equal(392, Wire.RecordSize(RecordType.Symbol));
         Assert.Equal(1336, Wire.RecordSize(RecordType.PythonSample));
         Assert.Equal(448, Wire.RecordSize(RecordType.PythonCode));
+        Assert.Equal(320, Wire.RecordSize(RecordType.PythonCall));
+        Assert.Equal(320, Unsafe.SizeOf<PythonCall>());
+        Assert.Equal(56, (int)Marshal.OffsetOf<PythonCall>(nameof(PythonCall.Line)));
+        Assert.Equal(64, (int)Marshal.OffsetOf<PythonCall>(nameof(PythonCall.Function)));
+        Assert.Equal(128, (int)Marshal.OffsetOf<PythonCall>(nameof(PythonCall.File)));
         Assert.Equal(0, Wire.RecordSize(0));
         Assert.Equal(0, Wire.RecordSize((RecordType)99));
     }
@@ -131,7 +137,7 @@ public sealed class LayoutTests
             Assert.True(Wire.RecordSize(t) > Wire.EventHeaderSize, $"{t} has no size");
         }
 
-        Assert.Equal(13, Enum.GetValues<RecordType>().Length);
+        Assert.Equal(14, Enum.GetValues<RecordType>().Length);
     }
 
     [Fact]

@@ -25,6 +25,7 @@ internal static class EventEndpoints
         ["symbol"] = (int)RecordType.Symbol,
         ["python_sample"] = (int)RecordType.PythonSample,
         ["python_code"] = (int)RecordType.PythonCode,
+        ["python_call"] = (int)RecordType.PythonCall,
     };
 
     public static void MapEventEndpoints(this RouteGroupBuilder api) =>

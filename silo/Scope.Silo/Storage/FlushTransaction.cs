@@ -244,10 +244,10 @@ internal sealed class FlushTransaction
                     continue;
             }
 
-            // Types 1-5 and 8-13 become event rows (Python samples and code names with null nr, ret and
-            // dur_ns); counts and histograms live only in syscall_stats, and a type this code does not
+            // Types 1-5 and 8-14 become event rows (Python samples, code names and calls with null nr,
+            // ret and dur_ns); counts and histograms live only in syscall_stats, and a type this code does not
             // know is still counted (RecordCount) but not stored.
-            if (rec.Type is not (>= WireRecords.Exec and <= WireRecords.SyscallData) and not (>= WireRecords.CudaCall and <= WireRecords.PythonCode))
+            if (rec.Type is not (>= WireRecords.Exec and <= WireRecords.SyscallData) and not (>= WireRecords.CudaCall and <= WireRecords.PythonCall))
                 continue;
 
             importer ??= conn.BeginBinaryImport(CopyEvents);

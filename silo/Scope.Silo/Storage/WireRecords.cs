@@ -27,6 +27,7 @@ internal static class WireRecords
     public const ushort Symbol = (ushort)RecordType.Symbol;
     public const ushort PythonSample = (ushort)RecordType.PythonSample;
     public const ushort PythonCode = (ushort)RecordType.PythonCode;
+    public const ushort PythonCall = (ushort)RecordType.PythonCall;
 
     public static readonly int ExecSize = Wire.RecordSize(RecordType.ProcessExec);
     public static readonly int ForkSize = Wire.RecordSize(RecordType.ProcessFork);

@@ -85,8 +85,18 @@ public sealed record CudaAllocationInfo(
     [property: Id(4)] string Api,
     [property: Id(5)] long UnixNs,
     [property: Id(6)] uint Tid,
-    [property: Id(7)] IReadOnlyList<CudaFrameInfo> Stack);
+    [property: Id(7)] IReadOnlyList<CudaFrameInfo> Stack)
+{
+    /// <summary>The Python stack of the call, innermost first; empty when it did not come from Python.</summary>
+    [Id(8)] public IReadOnlyList<CudaPythonFrameInfo> PythonStack { get; init; } = [];
+}
 #pragma warning restore CA1720
+
+[GenerateSerializer, Immutable]
+public sealed record CudaPythonFrameInfo(
+    [property: Id(0)] string? Function,
+    [property: Id(1)] string? File,
+    [property: Id(2)] uint Line);
 
 /// <param name="Text">"symbol+0x1c (module)", as much of it as is known.</param>
 [GenerateSerializer, Immutable]

@@ -155,7 +155,17 @@ public sealed partial class CudaLedger
                 : new CudaFrame(ip, null, 0, null);
         }
 
-        return new CudaAllocation(a.Ptr, a.Bytes, a.Device, KindName(a.Kind), CudaNames.ApiOrNumber(a.Api), a.UnixNs, a.Tid, frames);
+        var python = new CudaPythonFrame[a.Python.Length];
+        for (int i = 0; i < python.Length; i++)
+        {
+            var f = a.Python[i];
+            python[i] = _pyCodes.TryGetValue(f.Code, out var n) ? new CudaPythonFrame(n.Function, n.File, f.Line) : new CudaPythonFrame(null, null, f.Line);
+        }
+
+        return new CudaAllocation(a.Ptr, a.Bytes, a.Device, KindName(a.Kind), CudaNames.ApiOrNumber(a.Api), a.UnixNs, a.Tid, frames)
+        {
+            PythonStack = python,
+        };
     }
 
     private static string KindName(CudaAllocationKind kind) => kind switch

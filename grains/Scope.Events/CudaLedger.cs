@@ -41,6 +41,9 @@ public sealed partial class CudaLedger
     private readonly Dictionary<ulong, ulong> _nameAliases = [];
     private readonly Dictionary<ulong, CudaSymbolName> _symbols = [];
     private readonly Dictionary<uint, CudaPendingStack> _pendingStacks = [];
+    private readonly Dictionary<uint, CudaPendingPython> _pendingPython = [];
+    private readonly Dictionary<ulong, (string Function, string File)> _pyCodes = [];
+    private CudaPendingPython.Frame[] _callPython = [];
 
     private long _hostPinned;
     private long _hostPinnedPeak;
@@ -105,6 +108,16 @@ public sealed partial class CudaLedger
                 Touch(symbol.Hdr, unixOffsetNs);
                 ApplySymbol(symbol);
                 break;
+            case RecordType.PythonSample:
+                ref readonly PythonSample py = ref MemoryMarshal.AsRef<PythonSample>(record);
+                if ((py.Flags & Wire.PyAtCuda) != 0)
+                    HoldPython(py);
+                break;
+            case RecordType.PythonCode:
+                ref readonly PythonCode code = ref MemoryMarshal.AsRef<PythonCode>(record);
+                if (!code.Unreadable && (_pyCodes.Count < MaxSymbols || _pyCodes.ContainsKey(code.Code)))
+                    _pyCodes[code.Code] = (code.Qualname.AsString(), code.Filename.AsString());
+                break;
             case RecordType.ProcessExit:
                 ref readonly ProcessExit exit = ref MemoryMarshal.AsRef<ProcessExit>(record);
                 _exitUnixNs = Touch(exit.Hdr, unixOffsetNs);
@@ -112,6 +125,7 @@ public sealed partial class CudaLedger
 
                 // No call can follow to claim them.
                 _pendingStacks.Clear();
+                _pendingPython.Clear();
                 break;
         }
     }
@@ -138,6 +152,7 @@ public sealed partial class CudaLedger
         Operations++;
         _calls[c.Api] = _calls.GetValueOrDefault(c.Api) + 1;
         ulong[] stack = TakeStack(c);
+        _callPython = TakePython(c);
         var api = (CudaApi)c.Api;
         bool failed = c.Ret != 0;
         if (failed)
@@ -209,7 +224,7 @@ public sealed partial class CudaLedger
         }
 
         long bytes = (long)Math.Min(c.Bytes, long.MaxValue);
-        var a = new CudaLiveAllocation(c.Address, bytes, device, kind, c.Api, unixNs, c.Hdr.Tid, stack, _seq++);
+        var a = new CudaLiveAllocation(c.Address, bytes, device, kind, c.Api, unixNs, c.Hdr.Tid, stack, _seq++) { Python = _callPython };
         table[c.Address] = a;
         switch (kind)
         {
@@ -366,6 +381,26 @@ public sealed partial class CudaLedger
         if (_pendingStacks.Count >= MaxPendingStacks && !_pendingStacks.ContainsKey(tid))
             _pendingStacks.Clear(); // stacks whose calls never came; real ones are claimed at once
         _pendingStacks[tid] = new CudaPendingStack(s.Hdr.TsNs, s.Valid.ToArray());
+    }
+
+    private void HoldPython(in PythonSample s)
+    {
+        uint tid = s.Hdr.Tid;
+        if (_pendingPython.Count >= MaxPendingStacks && !_pendingPython.ContainsKey(tid))
+            _pendingPython.Clear();
+        var frames = new CudaPendingPython.Frame[Math.Min((int)s.N, Wire.PyMaxFrames)];
+        for (int i = 0; i < frames.Length; i++)
+            frames[i] = new CudaPendingPython.Frame(s.Frames[i].Code, s.Frames[i].Line);
+        _pendingPython[tid] = new CudaPendingPython(s.Hdr.TsNs, frames);
+    }
+
+    // The Python stack taken at this very call (same thread, same entry time), if any.
+    private CudaPendingPython.Frame[] TakePython(in CudaCall c)
+    {
+        if (!_pendingPython.TryGetValue(c.Hdr.Tid, out CudaPendingPython held) || held.TsNs != c.Hdr.TsNs)
+            return [];
+        _pendingPython.Remove(c.Hdr.Tid);
+        return held.Frames;
     }
 
     // The stack held for this call's thread, when the call says it has one and the times agree.

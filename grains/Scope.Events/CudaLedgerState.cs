@@ -31,6 +31,9 @@ internal sealed class CudaLiveAllocation(ulong ptr, long bytes, int device, Cuda
     /// <summary>Return addresses, innermost first; resolved to names only when asked for.</summary>
     public ulong[] Stack { get; } = stack;
 
+    /// <summary>The Python frames (code object, line), innermost first, when the call came from Python.</summary>
+    public CudaPendingPython.Frame[] Python { get; set; } = [];
+
     /// <summary>Arrival order: breaks ties between allocations with the same time.</summary>
     public long Seq { get; } = seq;
 }
@@ -81,3 +84,9 @@ internal sealed class CudaKernelState
 internal readonly record struct CudaSymbolName(string? Name, ulong Offset, string? Module);
 
 internal readonly record struct CudaPendingStack(ulong TsNs, ulong[] Ips);
+
+/// <summary>The Python stack the CUDA probes took at a call, waiting for that call (same tid and ts).</summary>
+internal readonly record struct CudaPendingPython(ulong TsNs, CudaPendingPython.Frame[] Frames)
+{
+    internal readonly record struct Frame(ulong Code, uint Line);
+}

@@ -93,7 +93,14 @@ public sealed record CudaLaunchShape(uint GridX, uint GridY, uint GridZ, uint Bl
 /// <param name="Tid">The allocating thread.</param>
 /// <param name="Stack">The allocating call stack, innermost first; empty when none came with the call.</param>
 #pragma warning disable CA1720 // "Ptr" is the wire's and the CUDA API's word for it
-public sealed record CudaAllocation(ulong Ptr, long Bytes, int Device, string Kind, string Api, long UnixNs, uint Tid, IReadOnlyList<CudaFrame> Stack);
+public sealed record CudaAllocation(ulong Ptr, long Bytes, int Device, string Kind, string Api, long UnixNs, uint Tid, IReadOnlyList<CudaFrame> Stack)
+{
+    /// <summary>The Python stack of the call, innermost first, when it came from Python (empty otherwise).</summary>
+    public IReadOnlyList<CudaPythonFrame> PythonStack { get; init; } = [];
+}
+
+/// <summary>One Python frame: its function and file as the collector's python_code record named them (null when none came), and the line executing.</summary>
+public sealed record CudaPythonFrame(string? Function, string? File, uint Line);
 #pragma warning restore CA1720
 
 /// <summary>One stack frame: a return address, named by the collector's symbol record when one came.</summary>

@@ -33,7 +33,10 @@ internal static class CudaInfo
 
     public static CudaAllocationInfo Of(CudaAllocation a) => new(
         a.Ptr, a.Bytes, a.Device, a.Kind, a.Api, a.UnixNs, a.Tid,
-        [.. a.Stack.Select(f => new CudaFrameInfo(f.Address, f.Symbol, f.Offset, f.Module, f.ToString()))]);
+        [.. a.Stack.Select(f => new CudaFrameInfo(f.Address, f.Symbol, f.Offset, f.Module, f.ToString()))])
+    {
+        PythonStack = [.. a.PythonStack.Select(f => new CudaPythonFrameInfo(f.Function, f.File, f.Line))],
+    };
 
     public static CudaLeakInfo Of(CudaLeak l) => new(Of(l.Allocation), l.Reason, l.AgeNs);
 }

@@ -85,7 +85,13 @@ internal static class ProcessDeltaBuilder
                 case RecordType.CudaRegister:
                 case RecordType.CudaStack:
                 case RecordType.Symbol:
+                case RecordType.PythonCode:
                     p.KeepForCuda(r.Bytes);
+                    break;
+                case RecordType.PythonSample:
+                    // Only the Python stacks taken at CUDA calls belong to the ledger; samples do not.
+                    if ((r.As<PythonSample>().Flags & Wire.PyAtCuda) != 0)
+                        p.KeepForCuda(r.Bytes);
                     break;
                 case RecordType.SyscallHist:
                     {

@@ -190,7 +190,8 @@ internal sealed partial class ProcessGrain
     }
 
     private static bool IsCuda(RecordType type) =>
-        type is RecordType.CudaCall or RecordType.CudaRegister or RecordType.CudaStack or RecordType.Symbol;
+        type is RecordType.CudaCall or RecordType.CudaRegister or RecordType.CudaStack or RecordType.Symbol
+            or RecordType.PythonSample or RecordType.PythonCode;
 
     private static bool HasCudaRecord(ReadOnlySpan<byte> records)
     {

@@ -27,6 +27,27 @@ public sealed class CudaLedgerStackTests
     }
 
     [Fact]
+    public void A_python_stack_goes_to_the_allocation_of_its_thread_and_time_and_is_named_by_its_code_records()
+    {
+        var ledger = new CudaLedger();
+        Apply(ledger,
+            PythonCodeName(0xC1, "leaky_alloc", "/app/leak.py"),
+            PythonAtCuda(100, tid: 1, (0xC1, 14), (0xC2, 20)),
+            Call(CudaApi.Malloc, 100, tid: 2, ptr: 0x2000, bytes: 2),   // another thread
+            Call(CudaApi.Malloc, 100, tid: 1, ptr: 0x1000, bytes: 1),   // the one
+            Call(CudaApi.Malloc, 100, tid: 1, ptr: 0x1100, bytes: 1),   // taken already
+            PythonCodeName(0xC2, "main", "/app/leak.py"));              // a name that came later still counts
+
+        var live = ledger.LiveAllocations(10).ToDictionary(a => a.Ptr);
+        Assert.Empty(live[0x2000].PythonStack);
+        Assert.Empty(live[0x1100].PythonStack);
+        Assert.Equal([new CudaPythonFrame("leaky_alloc", "/app/leak.py", 14), new CudaPythonFrame("main", "/app/leak.py", 20)],
+            live[0x1000].PythonStack);
+        Apply(ledger, Exit(300));
+        Assert.Equal("leaky_alloc", Assert.Single(ledger.Leaks(0), l => l.Allocation.Ptr == 0x1000).Allocation.PythonStack[0].Function);
+    }
+
+    [Fact]
     public void A_newer_stack_of_the_thread_replaces_the_held_one()
     {
         var ledger = new CudaLedger();

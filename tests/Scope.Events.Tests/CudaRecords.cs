@@ -80,6 +80,29 @@ internal static class CudaRecords
         return Bytes(s);
     }
 
+    /// <summary>A Python stack the CUDA probes took at a call: (code, line) innermost first.</summary>
+    public static byte[] PythonAtCuda(ulong ts, uint tid, params (ulong Code, uint Line)[] frames)
+    {
+        var s = default(PythonSample);
+        s.Hdr = Header(RecordType.PythonSample, ts, tid);
+        s.N = (ushort)frames.Length;
+        s.Flags = Wire.PyAtCuda;
+        s.Version = 0x030B;
+        for (int i = 0; i < frames.Length; i++)
+            s.Frames[i] = new PyFrame { Code = frames[i].Code, Instr = 0, Line = frames[i].Line };
+        return Bytes(s);
+    }
+
+    public static byte[] PythonCodeName(ulong code, string function, string file)
+    {
+        var c = default(PythonCode);
+        c.Hdr = Header(RecordType.PythonCode, 1, Pid);
+        c.Code = code;
+        Encoding.UTF8.GetBytes(function).CopyTo((Span<byte>)c.Qualname);
+        Encoding.UTF8.GetBytes(file).CopyTo((Span<byte>)c.Filename);
+        return Bytes(c);
+    }
+
     public static byte[] Exit(ulong ts)
     {
         var e = default(ProcessExit);

@@ -22,8 +22,8 @@ public sealed class CudaNodeTests(CudaNodeTests.CudaNode node) : IClassFixture<C
     {
         protected override IReadOnlyDictionary<string, string> ExtraSettings => new Dictionary<string, string>
         {
-            ["SCOPE__Collector__Probes"] = "process,cuda",
-            ["SCOPE__Collector__TargetComm"] = "cuda_ledger",
+            ["SCOPE__Collector__Probes"] = "process,cuda,python",
+            ["SCOPE__Collector__TargetComm"] = "cuda_ledger,python3.11",
         };
     }
 
@@ -209,6 +209,36 @@ public sealed class CudaNodeTests(CudaNodeTests.CudaNode node) : IClassFixture<C
         Assert.Equal(4, errors[("cudaMemcpy", 100)]);
         Assert.Equal(0, s.GetProperty("live_allocations").GetInt32());
         Assert.Empty((await Get($"/api/v1/processes/{id}/cuda/leaks")).EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_leak_made_from_python_names_the_python_line_that_allocated_it()
+    {
+        // Debian's python3.11 runs tests/python/cuda_leak.py, which loads the STAND-IN runtime
+        // through ctypes, allocates 1 and 3 MiB in leaky_alloc() and frees only the first.
+        var build = Path.Combine(node.Repo, "collector-native", "build", "tests");
+        var script = Path.Combine(node.Repo, "tests", "python", "cuda_leak.py");
+        var psi = new ProcessStartInfo("/usr/bin/python3.11", [script]) { UseShellExecute = false, RedirectStandardOutput = true };
+        psi.Environment["LD_LIBRARY_PATH"] = Path.Combine(build, "fake-cuda");
+        using var p = Process.Start(psi)!;
+        var said = (await p.StandardOutput.ReadToEndAsync()).Trim().Split(' ');
+        await p.WaitForExitAsync();
+        Assert.Equal(0, p.ExitCode);
+        var (ptr, line) = (Hex(said[1]), int.Parse(said[2], CultureInfo.InvariantCulture));
+
+        var listed = (JsonElement)await Eventually(async () =>
+        {
+            var list = await node.Http.GetFromJsonAsync<JsonElement>($"/api/v1/processes?pid={p.Id}&machine={node.MachineId}");
+            return list.GetArrayLength() > 0 ? (object?)list[0] : null;
+        }, "the python process in /api/v1/processes");
+        var id = listed.GetProperty("id").GetString()!;
+        var leak = Assert.Single((await LeaksAtExit(id)).EnumerateArray());
+        Assert.Equal(ptr, Hex(leak.GetProperty("ptr").GetString()!));
+        Assert.Equal(3 * MiB, leak.GetProperty("bytes").GetInt64());
+        var python = leak.GetProperty("python_stack").EnumerateArray().ToList();
+        Assert.Equal(["leaky_alloc", "main", "<module>"], python.Select(f => f.GetProperty("function").GetString()));
+        Assert.Equal(line, python[0].GetProperty("line").GetInt32());
+        Assert.All(python, f => Assert.Equal(script, f.GetProperty("file").GetString()));
     }
 
     [Fact]

@@ -22,6 +22,7 @@ public sealed class CollectorCommandTests
     [Theory]
     [InlineData("cuda")]
     [InlineData("process,syscalls,cuda")]
+    [InlineData("process,python")]
     public void Cuda_probes_without_targets_are_refused_rather_than_run_system_wide(string probes)
     {
         var e = Assert.Throws<ArgumentException>(() => CollectorCommand.Arguments(new CollectorOptions { Probes = probes }, Endpoint, "m1"));

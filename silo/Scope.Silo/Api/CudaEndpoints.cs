@@ -36,13 +36,16 @@ internal static class CudaEndpoints
     public sealed record Shape(uint[] Grid, uint[] Block, long Count);
 
     public sealed record Allocation(
-        string Ptr, long Bytes, int Device, string Kind, string Api, DateTimeOffset Time, uint Tid, IReadOnlyList<Frame> Stack);
+        string Ptr, long Bytes, int Device, string Kind, string Api, DateTimeOffset Time, uint Tid, IReadOnlyList<Frame> Stack,
+        IReadOnlyList<PythonFrame> PythonStack);
 
     public sealed record Leak(
         string Ptr, long Bytes, int Device, string Kind, string Api, DateTimeOffset Time, uint Tid, string Reason, long AgeNs,
-        IReadOnlyList<Frame> Stack);
+        IReadOnlyList<Frame> Stack, IReadOnlyList<PythonFrame> PythonStack);
 
     public sealed record Frame(string Address, string? Symbol, ulong Offset, string? Module, string Text);
+
+    public sealed record PythonFrame(string? Function, string? File, uint Line);
 
     public static void MapCudaEndpoints(this RouteGroupBuilder api)
     {
@@ -80,7 +83,7 @@ internal static class CudaEndpoints
         if (list is null && await store.GetProcessAsync(machine, unchecked((int)pid), startNs, ct) is null)
             return NotFound(id);
         IReadOnlyList<Allocation> result = [.. (list ?? []).Select(a =>
-            new Allocation(Hex(a.Ptr), a.Bytes, a.Device, a.Kind, a.Api, Time(a.UnixNs), a.Tid, Frames(a.Stack)))];
+            new Allocation(Hex(a.Ptr), a.Bytes, a.Device, a.Kind, a.Api, Time(a.UnixNs), a.Tid, Frames(a.Stack), PythonFrames(a.PythonStack)))];
         return TypedResults.Ok(result);
     }
 
@@ -119,7 +122,8 @@ internal static class CudaEndpoints
         IReadOnlyList<Leak> result = [.. (list ?? []).Select(l =>
         {
             var a = l.Allocation;
-            return new Leak(Hex(a.Ptr), a.Bytes, a.Device, a.Kind, a.Api, Time(a.UnixNs), a.Tid, l.Reason, l.AgeNs, Frames(a.Stack));
+            return new Leak(Hex(a.Ptr), a.Bytes, a.Device, a.Kind, a.Api, Time(a.UnixNs), a.Tid, l.Reason, l.AgeNs, Frames(a.Stack),
+                PythonFrames(a.PythonStack));
         })];
         return TypedResults.Ok(result);
     }
@@ -132,6 +136,9 @@ internal static class CudaEndpoints
         [.. s.Errors.Select(e => new ErrorCount(e.Api, e.Code, e.Count))],
         s.LiveAllocations, s.UnknownFrees, s.Untracked, s.DistinctKernels, s.Launches, s.Exited,
         s.ExitUnixNs is { } exit ? Time(exit) : null, OptionalTime(s.FirstUnixNs), OptionalTime(s.LastUnixNs), s.HistoryComplete);
+
+    private static List<PythonFrame> PythonFrames(IReadOnlyList<CudaPythonFrameInfo> stack) =>
+        [.. stack.Select(f => new PythonFrame(f.Function, f.File, f.Line))];
 
     private static List<Frame> Frames(IReadOnlyList<CudaFrameInfo> stack) =>
         [.. stack.Select(f => new Frame(Hex(f.Address), f.Symbol, f.Offset, f.Module, f.Text))];

@@ -10,7 +10,10 @@ namespace Scope.Silo.Collectors;
 /// </summary>
 public static partial class CollectorCommand
 {
-    private static readonly HashSet<string> KnownProbes = ["process", "syscalls", "cuda"];
+    private static readonly HashSet<string> KnownProbes = ["process", "syscalls", "cuda", "python"];
+
+    // Probe sets that attach to chosen processes only (per-process uprobes, each target's interpreter).
+    private static readonly string[] TargetedProbes = ["cuda", "python"];
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,32}$")]
     private static partial Regex IdPattern();
@@ -42,10 +45,11 @@ public static partial class CollectorCommand
             throw new ArgumentException($"the machine id '{machineId}' must be 1-32 letters, digits, '.', '_' or '-'");
         if (probes.Count == 0 || probes.Any(p => !KnownProbes.Contains(p)))
             throw new ArgumentException($"Scope:Collector:Probes must name some of: {string.Join(", ", KnownProbes)}");
-        // CUDA probes are uprobes on each target's own CUDA libraries: attaching them to every process
-        // on the machine is never what is meant, and the collector refuses it too.
-        if (probes.Contains("cuda") && comms.Count == 0 && pids.Count == 0)
-            throw new ArgumentException("Scope:Collector:Probes 'cuda' traces chosen processes only: set Scope:Collector:TargetComm or Scope:Collector:TargetPid");
+        // CUDA probes are uprobes on each target's own CUDA libraries, and the Python sampler reads each
+        // target's interpreter: for every process on the machine is never what is meant, and the
+        // collector refuses it too.
+        foreach (var chosen in TargetedProbes.Where(p => probes.Contains(p) && comms.Count == 0 && pids.Count == 0))
+            throw new ArgumentException($"Scope:Collector:Probes '{chosen}' traces chosen processes only: set Scope:Collector:TargetComm or Scope:Collector:TargetPid");
         foreach (var c in comms.Where(c => !CommPattern().IsMatch(c)))
             throw new ArgumentException($"Scope:Collector:TargetComm '{c}' is not a command name (1-15 characters, no spaces or slashes)");
         foreach (var s in syscallEvents.Where(s => SyscallTable.Default.Number(s) < 0))

@@ -299,7 +299,8 @@ public sealed class ScopeReadStore
         // the planner uses it.
         await using var cmd = _dataSource.CreateCommand("""
             SELECT collector_id, instance, event_index, ts_ns, time, record FROM scope.events
-            WHERE machine_id = @m AND pid = @pid AND start_ns = @sns AND type IN (3, 8, 9, 10, 11)
+            WHERE machine_id = @m AND pid = @pid AND start_ns = @sns
+              AND (type IN (3, 8, 9, 10, 11, 13) OR (type = 12 AND get_byte(record, 50) & 4 <> 0))
             ORDER BY min(time) OVER (PARTITION BY collector_id, instance), collector_id, instance, event_index
             """);
         cmd.Parameters.AddWithValue("m", machineId);

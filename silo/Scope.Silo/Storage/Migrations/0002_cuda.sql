@@ -1,9 +1,11 @@
 -- SCOPE storage, version 2: CUDA.
 -- scope.events now also holds record types 10 (cuda_stack) and 11 (symbol), with nr, ret and dur_ns
 -- null; the raw record keeps everything. A process grain that (re)activates rebuilds its CUDA ledger
--- from the process's rows of types 3 and 8-11: this index finds them without walking the process's
--- syscall rows, and it stays small because only those types are in it.
-CREATE INDEX events_cuda_process ON scope.events (machine_id, pid, start_ns) WHERE type IN (3, 8, 9, 10, 11);
+-- from the process's rows of types 3, 8-11 and 13, and the Python stacks taken at CUDA calls (type 12
+-- with flag 4, the byte at offset 50): this index finds them without walking the process's syscall
+-- rows and Python samples, and it stays small because only those rows are in it.
+CREATE INDEX events_cuda_process ON scope.events (machine_id, pid, start_ns)
+    WHERE type IN (3, 8, 9, 10, 11, 13) OR (type = 12 AND get_byte(record, 50) & 4 <> 0);
 
 -- Periodic samples of a process's CUDA totals, one row per device per sample (device -1: memory the
 -- calls did not place on a device, and the one row of a sample with no device memory at all). The

@@ -93,6 +93,32 @@ internal static class CudaRecords
         return Bytes(s);
     }
 
+    /// <summary>A CPU-time sample: (code, line) innermost first, with the given flags.</summary>
+    public static byte[] PythonSampled(ushort flags, params (ulong Code, uint Line)[] frames)
+    {
+        var s = default(PythonSample);
+        s.Hdr = Header(RecordType.PythonSample, 1, Pid);
+        s.N = (ushort)frames.Length;
+        s.Flags = flags;
+        s.Version = 0x030B;
+        for (int i = 0; i < frames.Length; i++)
+            s.Frames[i] = new PyFrame { Code = frames[i].Code, Instr = 0, Line = frames[i].Line };
+        return Bytes(s);
+    }
+
+    /// <summary>An exact call the USDT probes reported.</summary>
+    public static byte[] PythonCallRecord(string function, string file, ulong durNs, uint line = 1, ushort depth = 0)
+    {
+        var c = default(PythonCall);
+        c.Hdr = Header(RecordType.PythonCall, 1, Pid);
+        c.DurNs = durNs;
+        c.Line = line;
+        c.Depth = depth;
+        Encoding.UTF8.GetBytes(function).CopyTo((Span<byte>)c.Function);
+        Encoding.UTF8.GetBytes(file).CopyTo((Span<byte>)c.File);
+        return Bytes(c);
+    }
+
     public static byte[] PythonCodeName(ulong code, string function, string file)
     {
         var c = default(PythonCode);

@@ -21,6 +21,8 @@ public static class ApiHosting
         {
             j.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             j.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+            // A Python call tree nests up to 66 nodes (64 frames, "[truncated]" and the root), two JSON levels each.
+            j.SerializerOptions.MaxDepth = 256;
         });
         return builder;
     }
@@ -34,6 +36,7 @@ public static class ApiHosting
         v1.MapMachineEndpoints();
         v1.MapProcessEndpoints();
         v1.MapCudaEndpoints();
+        v1.MapPythonEndpoints();
         v1.MapEventEndpoints();
         return app;
     }

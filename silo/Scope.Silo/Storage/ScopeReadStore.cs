@@ -319,6 +319,81 @@ public sealed class ScopeReadStore
         }
     }
 
+    /// <summary>
+    /// A process's stored Python records, as a <see cref="Scope.Events.PythonProfile"/> takes them: first
+    /// every python_code record (type 13) whatever the range, because the names of the frames sampled in
+    /// the range may have been sent long before it; then its samples (type 12, less the stacks taken at
+    /// CUDA calls, flag 4) and/or exact calls (type 14) with from &lt;= time &lt; to, each collector run's
+    /// in the order the run produced them, runs in the order they started. At most
+    /// <paramref name="maxRecords"/> samples and calls: <paramref name="cap"/> says whether there were more.
+    /// </summary>
+    public async IAsyncEnumerable<byte[]> ReadPythonRecordsAsync(
+        string machineId, int pid, ulong startNs, DateTimeOffset? from, DateTimeOffset? to, int maxRecords,
+        PythonRecordKinds kinds, ReadCap cap, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(cap);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxRecords);
+        const string order = "ORDER BY min(time) OVER (PARTITION BY collector_id, instance), collector_id, instance, event_index";
+        if ((kinds & PythonRecordKinds.Samples) != 0)
+        {
+            await using var names = _dataSource.CreateCommand($"""
+                SELECT record FROM scope.events
+                WHERE machine_id = @m AND pid = @pid AND start_ns = @sns AND type = 13
+                {order}
+                """);
+            names.Parameters.AddWithValue("m", machineId);
+            names.Parameters.AddWithValue("pid", pid);
+            names.Parameters.AddWithValue("sns", unchecked((long)startNs));
+            await using var reader = await names.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                yield return reader.GetFieldValue<byte[]>(0);
+        }
+
+        var types = new List<string>(2);
+        if ((kinds & PythonRecordKinds.Samples) != 0)
+            types.Add("(type = 12 AND get_byte(record, 50) & 4 = 0)");
+        if ((kinds & PythonRecordKinds.Calls) != 0)
+            types.Add("type = 14");
+        if (types.Count == 0)
+            yield break;
+        await using var cmd = _dataSource.CreateCommand();
+        var where = new List<string> { "machine_id = @m", "pid = @pid", "start_ns = @sns", $"({string.Join(" OR ", types)})" };
+        cmd.Parameters.AddWithValue("m", machineId);
+        cmd.Parameters.AddWithValue("pid", pid);
+        cmd.Parameters.AddWithValue("sns", unchecked((long)startNs));
+        if (from is { } f)
+        {
+            where.Add("time >= @from");
+            cmd.Parameters.AddWithValue("from", f.UtcDateTime);
+        }
+        if (to is { } t)
+        {
+            where.Add("time < @to");
+            cmd.Parameters.AddWithValue("to", t.UtcDateTime);
+        }
+        // One row more than allowed tells whether the cap was hit.
+        cmd.Parameters.AddWithValue("limit", (long)maxRecords + 1);
+        cmd.CommandText = $"""
+            SELECT record FROM scope.events
+            WHERE {string.Join(" AND ", where)}
+            {order}
+            LIMIT @limit
+            """;
+        int n = 0;
+        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                if (n++ == maxRecords)
+                {
+                    cap.Hit = true;
+                    yield break;
+                }
+                yield return reader.GetFieldValue<byte[]>(0);
+            }
+        }
+    }
+
     private const string ProcessColumns =
         "machine_id, pid, start_ns, comm, ppid, uid, cgroup_id, filename, argv, start_time, exit_time, exit_code, signal, first_seen, last_seen";
 
@@ -381,4 +456,25 @@ public sealed class ScopeReadStore
         var time = new DateTime(DateTime.UnixEpoch.Ticks + (micros * 10), DateTimeKind.Utc);
         return (time, BinaryPrimitives.ReadInt64LittleEndian(bytes[9..]), BinaryPrimitives.ReadInt64LittleEndian(bytes[17..]));
     }
+}
+
+/// <summary>Which of a process's Python records <see cref="ScopeReadStore.ReadPythonRecordsAsync"/> reads.</summary>
+[Flags]
+public enum PythonRecordKinds
+{
+    /// <summary>Nothing.</summary>
+    None = 0,
+
+    /// <summary>Samples (type 12, not those taken at CUDA calls), and every code name (type 13).</summary>
+    Samples = 1,
+
+    /// <summary>Exact calls (type 14).</summary>
+    Calls = 2,
+}
+
+/// <summary>Filled in by a capped read: whether rows were left out.</summary>
+public sealed class ReadCap
+{
+    /// <summary>There were more rows than the read allowed.</summary>
+    public bool Hit { get; internal set; }
 }

@@ -200,18 +200,24 @@ public static class EventJson
     {
         WriteHeader(w, s.Hdr, "cuda_stack"u8);
         w.WriteString("api"u8, CudaNames.ApiOrNumber(s.Api));
-        w.WriteStartArray("frames"u8);
-        Span<byte> text = stackalloc byte[2 + 16];
-        "0x"u8.CopyTo(text);
-        foreach (ulong ip in s.Valid)
-        {
-            ip.TryFormat(text[2..], out int n, "x", CultureInfo.InvariantCulture);
-            w.WriteStringValue(text[..(2 + n)]);
-        }
-        w.WriteEndArray();
+        WriteHexArray(w, "frames"u8, s.Valid);
         if (s.Truncated)
             w.WriteBoolean("truncated"u8, true);
         w.WriteEndObject();
+    }
+
+    /// <summary>Addresses as an array of "0x…" strings, as the collector writes them.</summary>
+    private static void WriteHexArray(Utf8JsonWriter w, ReadOnlySpan<byte> name, ReadOnlySpan<ulong> values)
+    {
+        w.WriteStartArray(name);
+        Span<byte> text = stackalloc byte[2 + 16];
+        "0x"u8.CopyTo(text);
+        foreach (ulong v in values)
+        {
+            v.TryFormat(text[2..], out int n, "x", CultureInfo.InvariantCulture);
+            w.WriteStringValue(text[..(2 + n)]);
+        }
+        w.WriteEndArray();
     }
 
     private static void WriteSymbol(Utf8JsonWriter w, in Symbol s)
@@ -253,15 +259,7 @@ public static class EventJson
         }
         w.WriteEndArray();
 
-        w.WriteStartArray("native"u8);
-        Span<byte> text = stackalloc byte[2 + 16];
-        "0x"u8.CopyTo(text);
-        foreach (ulong ip in s.ValidNative)
-        {
-            ip.TryFormat(text[2..], out int digits, "x", CultureInfo.InvariantCulture);
-            w.WriteStringValue(text[..(2 + digits)]);
-        }
-        w.WriteEndArray();
+        WriteHexArray(w, "native"u8, s.ValidNative);
         if (s.Truncated)
             w.WriteBoolean("truncated"u8, true);
         if (s.NoThreadState)

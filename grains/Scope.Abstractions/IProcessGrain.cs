@@ -2,7 +2,8 @@ namespace Scope.Abstractions;
 
 /// <summary>
 /// One traced process (key: <see cref="ProcessKey"/>). Its machine's grain sends it what one batch
-/// said about it, once per batch, never once per event.
+/// said about it, once per batch, never once per event. It keeps the process's syscall totals, its
+/// CUDA ledger and its Python profile.
 /// </summary>
 public interface IProcessGrain : IGrainWithStringKey
 {
@@ -23,6 +24,15 @@ public interface IProcessGrain : IGrainWithStringKey
     /// (null: the configured age), largest first; null when this process has no CUDA records.
     /// </summary>
     Task<IReadOnlyList<CudaLeakInfo>?> GetCudaLeaks(TimeSpan? olderThan);
+
+    /// <summary>
+    /// The process's Python profile from all its samples so far: up to <paramref name="top"/> functions
+    /// with up to <paramref name="lines"/> lines each; null when this process has no Python records.
+    /// </summary>
+    Task<PythonProfileInfo?> GetPythonProfile(int top, int lines);
+
+    /// <summary>Up to <paramref name="limit"/> functions' exact calls, the most total time first; null when this process has no Python records.</summary>
+    Task<IReadOnlyList<PythonCallInfo>?> GetPythonCalls(int limit);
 }
 
 /// <summary>A process is named by its machine, pid and start time (boot-time ns): pids are reused.</summary>
@@ -58,10 +68,11 @@ public sealed record ProcessDelta
     [Id(6)] public int SyscallRecords { get; init; }
 
     /// <summary>
-    /// The process's records of types 8-11 (CUDA calls, registrations, stacks, symbols) and 3 (its
-    /// exit) from this batch, raw and in batch order; empty when the batch has none of them for it.
+    /// The process's records of types 8-14 (CUDA calls, registrations, stacks, symbols; Python samples,
+    /// code names and exact calls) and 3 (its exit) from this batch, raw and in batch order: what its
+    /// CUDA ledger and Python profile are made of. Empty when the batch has none of them for it.
     /// </summary>
-    [Id(7)] public ReadOnlyMemory<byte> CudaRecords { get; init; }
+    [Id(7)] public ReadOnlyMemory<byte> Records { get; init; }
     /// <summary>Unix ns minus boot-time ns for this batch's records (realtime_ns − boottime_ns).</summary>
     [Id(8)] public long UnixOffsetNs { get; init; }
     /// <summary>The collector run the batch came from, and the range of its records' indexes, [FirstEvent, EndEvent).</summary>

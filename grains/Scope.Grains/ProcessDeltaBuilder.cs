@@ -18,13 +18,14 @@ internal static class ProcessDeltaBuilder
         public int Forks;
         public int SyscallRecords;
         public Dictionary<uint, SyscallTotals>? Totals;
-        // The records a CUDA ledger reads (types 8-11, and the exit), raw, in batch order.
-        public ArrayBufferWriter<byte>? Cuda;
+        // The records the grain's CUDA ledger and Python profile read (types 8-14, and the exit), raw,
+        // in batch order.
+        public ArrayBufferWriter<byte>? Kept;
 
-        public void KeepForCuda(ReadOnlySpan<byte> record)
+        public void Keep(ReadOnlySpan<byte> record)
         {
-            Cuda ??= new ArrayBufferWriter<byte>(record.Length * 4);
-            Cuda.Write(record);
+            Kept ??= new ArrayBufferWriter<byte>(record.Length * 4);
+            Kept.Write(record);
         }
     }
 
@@ -61,7 +62,7 @@ internal static class ProcessDeltaBuilder
                         p.Exit = new ProcessExitInfo(e.ExitCode, e.Signal, unixNs);
                         // Travels even for a process with no CUDA records in this batch (72 bytes,
                         // once per process): only its grain knows whether it holds a ledger to close.
-                        p.KeepForCuda(r.Bytes);
+                        p.Keep(r.Bytes);
                         break;
                     }
                 case RecordType.Syscall:
@@ -86,12 +87,9 @@ internal static class ProcessDeltaBuilder
                 case RecordType.CudaStack:
                 case RecordType.Symbol:
                 case RecordType.PythonCode:
-                    p.KeepForCuda(r.Bytes);
-                    break;
                 case RecordType.PythonSample:
-                    // Only the Python stacks taken at CUDA calls belong to the ledger; samples do not.
-                    if ((r.As<PythonSample>().Flags & Wire.PyAtCuda) != 0)
-                        p.KeepForCuda(r.Bytes);
+                case RecordType.PythonCall:
+                    p.Keep(r.Bytes);
                     break;
                 case RecordType.SyscallHist:
                     {
@@ -123,7 +121,7 @@ internal static class ProcessDeltaBuilder
                 Forks = p.Forks,
                 SyscallRecords = p.SyscallRecords,
                 Totals = p.Totals is null ? [] : [.. p.Totals.Values],
-                CudaRecords = p.Cuda?.WrittenMemory ?? ReadOnlyMemory<byte>.Empty,
+                Records = p.Kept?.WrittenMemory ?? ReadOnlyMemory<byte>.Empty,
                 UnixOffsetNs = unixOffsetNs,
                 CollectorId = batch.CollectorId,
                 Instance = batch.Instance,

@@ -5,13 +5,14 @@ using Scope.Abstractions;
 namespace Scope.Grains;
 
 /// <summary>
-/// One process: lifecycle and syscall totals (cumulative, as the kernel counts them), and its CUDA
-/// ledger when it makes CUDA calls (ProcessGrain.Cuda.cs).
+/// One process: lifecycle and syscall totals (cumulative, as the kernel counts them), its CUDA ledger
+/// when it makes CUDA calls (ProcessGrain.Cuda.cs) and its Python profile when it runs Python
+/// (ProcessGrain.Python.cs), both built from its records (ProcessGrain.History.cs).
 /// </summary>
-internal sealed partial class ProcessGrain(ICudaRecordStore cudaStore, IOptions<CudaOptions> cudaOptions, ILogger<ProcessGrain> log)
+internal sealed partial class ProcessGrain(IProcessRecordStore store, IOptions<CudaOptions> cudaOptions, ILogger<ProcessGrain> log)
     : Grain, IProcessGrain
 {
-    private readonly ICudaRecordStore _cudaStore = cudaStore;
+    private readonly IProcessRecordStore _store = store;
     private readonly CudaOptions _cudaOptions = cudaOptions.Value;
     private readonly ILogger<ProcessGrain> _log = log;
     private readonly Dictionary<uint, SyscallTotals> _syscalls = [];
@@ -44,8 +45,8 @@ internal sealed partial class ProcessGrain(ICudaRecordStore cudaStore, IOptions<
                 _syscalls[t.Nr] = t;
             }
         }
-        if (!delta.CudaRecords.IsEmpty)
-            await ApplyCuda(delta);
+        if (!delta.Records.IsEmpty)
+            await ApplyHistory(delta);
     }
 
     public Task<ProcessSnapshot> GetSnapshot() => Task.FromResult(new ProcessSnapshot(

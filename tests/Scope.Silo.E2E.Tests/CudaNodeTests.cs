@@ -184,7 +184,7 @@ public sealed class CudaNodeTests(CudaNodeTests.CudaNode node) : IClassFixture<C
         AssertTheSummary(await Get($"/api/v1/processes/{id}/cuda"));
         // From the store, not from anything the new silo was sent: the first silo read nothing back
         // for this process (it was new), so only the restarted one logs a rebuild.
-        await Eventually(() => Task.FromResult(node.Log.Contains($"Process {id}: CUDA ledger rebuilt from", StringComparison.Ordinal) ? "" : null),
+        await Eventually(() => Task.FromResult(node.Log.Contains($"Process {id}: CUDA ledger and Python profile rebuilt from", StringComparison.Ordinal) ? "" : null),
             "the silo's log of the rebuild");
     }
 

@@ -101,6 +101,7 @@ public sealed class PythonNodeTests(PythonNodeTests.PythonNode node, ITestOutput
         output.WriteLine($"measured: {said}");
         output.WriteLine(profile.GetRawText());
         Assert.Equal(id, profile.GetProperty("process").GetString());
+        Assert.Equal("process", profile.GetProperty("source").GetString());
         Assert.False(profile.GetProperty("truncated").GetBoolean());
         Assert.Equal(0, profile.GetProperty("dropped_samples").GetInt64());
         var hot = Function(profile, "hot", script);
@@ -144,6 +145,44 @@ public sealed class PythonNodeTests(PythonNodeTests.PythonNode node, ITestOutput
         var before = await Get($"/api/v1/processes/{id}/python/profile?to=2000-01-01T00:00:00Z");
         Assert.Equal((0L, 0), (before.GetProperty("samples").GetInt64(), before.GetProperty("folded").GetArrayLength()));
     }
+
+    [Fact]
+    public async Task The_profile_the_process_keeps_is_the_stored_one_and_survives_a_silo_restart()
+    {
+        var (pid, _) = await Run(Script("hotwarm.py"), ["1"]);
+        var id = await ExitedProcessId(pid);
+        const string everything = "from=2000-01-01T00:00:00Z";
+
+        // The grain counts a sample when its batch arrives, storage when the batch is committed: wait
+        // until both hold the same, non-empty, profile.
+        var kept = (JsonElement)await Eventually(async () =>
+        {
+            var p = await Get($"/api/v1/processes/{id}/python/profile");
+            var s = await Get($"/api/v1/processes/{id}/python/profile?{everything}");
+            return p.GetProperty("samples").GetInt64() >= 30 && Folded(p).SequenceEqual(Folded(s)) ? (object?)p : null;
+        }, "the same profile in the grain and in storage");
+        Assert.Equal("process", kept.GetProperty("source").GetString());
+        Assert.True(kept.GetProperty("history_complete").GetBoolean());
+        var stored = await Get($"/api/v1/processes/{id}/python/profile?{everything}");
+        Assert.Equal("store", stored.GetProperty("source").GetString());
+        Assert.Equal(kept.GetProperty("top").GetRawText(), stored.GetProperty("top").GetRawText());
+        Assert.Equal(kept.GetProperty("tree").GetRawText(), stored.GetProperty("tree").GetRawText());
+
+        await node.KillSiloAsync();
+        int logBefore = node.Log.Length;
+        await node.StartSiloAsync();
+
+        // The new silo's grain rebuilds the profile from storage: every sample once, none twice.
+        var rebuilt = await Get($"/api/v1/processes/{id}/python/profile");
+        Assert.Equal("process", rebuilt.GetProperty("source").GetString());
+        Assert.Equal(Folded(kept), Folded(rebuilt));
+        Assert.Equal(kept.GetProperty("samples").GetInt64(), rebuilt.GetProperty("samples").GetInt64());
+        await Eventually(() => Task.FromResult(node.Log[logBefore..].Contains($"Process {id}: CUDA ledger and Python profile rebuilt from", StringComparison.Ordinal) ? "" : null),
+            "the restarted silo's log of the rebuild");
+    }
+
+    private static List<string> Folded(JsonElement profile) =>
+        [.. profile.GetProperty("folded").EnumerateArray().Select(l => l.GetString()!)];
 
     [Fact]
     public async Task The_exact_calls_of_usdt_frames_are_the_ones_it_makes()

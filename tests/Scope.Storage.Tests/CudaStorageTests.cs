@@ -71,7 +71,7 @@ public sealed class CudaStorageTests(TestDatabase db) : IClassFixture<TestDataba
         Assert.Equal(firstRecords[2], (byte[])stored[1][1]!);
 
         var replay = new List<StoredProcessRecord>();
-        await foreach (var r in new ScopeReadStore(db.DataSource).ReadCudaRecordsAsync(machine, (int)pid, start))
+        await foreach (var r in new ScopeReadStore(db.DataSource).ReadGrainRecordsAsync(machine, (int)pid, start))
             replay.Add(r);
         // This process's exit and CUDA records only: not its syscalls or counts, not the other process's call.
         Assert.Equal(
@@ -84,7 +84,7 @@ public sealed class CudaStorageTests(TestDatabase db) : IClassFixture<TestDataba
         var offset = (wall.ToUnixTimeMilliseconds() * 1_000_000) - (long)Run.Boot;
         Assert.All(replay, r => Assert.Equal(offset, r.UnixOffsetNs));
 
-        var none = new ScopeReadStore(db.DataSource).ReadCudaRecordsAsync(machine, (int)pid, start + 1);
+        var none = new ScopeReadStore(db.DataSource).ReadGrainRecordsAsync(machine, (int)pid, start + 1);
         await foreach (var _ in none)
             Assert.Fail("a process with the same pid and another start time has no records");
     }

@@ -17,13 +17,13 @@ namespace Scope.Storage.Tests;
 /// A process grain's CUDA ledger in a real, in-process silo: how it joins what the store held with
 /// what arrives while it reads it (each batch once), what it does when the store cannot be read, and
 /// the metrics sample it has written at the exit. The store's replay is a stand-in here, so the test
-/// decides when it answers; the real one is <see cref="ScopeReadStore.ReadCudaRecordsAsync"/>.
+/// decides when it answers; the real one is <see cref="ScopeReadStore.ReadGrainRecordsAsync"/>.
 /// </summary>
 [Collection(PostgresGroup.Name)]
 public sealed class ProcessGrainCudaTests(ProcessGrainCudaTests.GrainSilo silo) : IClassFixture<ProcessGrainCudaTests.GrainSilo>
 {
     /// <summary>Stored records per process key; each process's replay waits until the test opens it.</summary>
-    public sealed class HeldStore : ICudaRecordStore
+    public sealed class HeldStore : IProcessRecordStore
     {
         public sealed class Entry
         {
@@ -42,7 +42,7 @@ public sealed class ProcessGrainCudaTests(ProcessGrainCudaTests.GrainSilo silo) 
 
         public Entry For(string key) => _entries.GetOrAdd(key, _ => new Entry());
 
-        public async IAsyncEnumerable<StoredRecord> ReadCudaRecords(string machineId, uint pid, ulong startNs, [EnumeratorCancellation] CancellationToken ct)
+        public async IAsyncEnumerable<StoredRecord> ReadRecords(string machineId, uint pid, ulong startNs, [EnumeratorCancellation] CancellationToken ct)
         {
             var entry = For(ProcessKey.Format(machineId, pid, startNs));
             entry.Read();
@@ -71,7 +71,7 @@ public sealed class ProcessGrainCudaTests(ProcessGrainCudaTests.GrainSilo silo) 
             await new Migrator(DataSource, NullLogger<Migrator>.Instance).MigrateAsync(default);
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.ClearProviders();
-            builder.Services.AddSingleton<ICudaRecordStore>(Store);
+            builder.Services.AddSingleton<IProcessRecordStore>(Store);
             builder.Services.AddSingleton(new CudaMetricsWriter(DataSource, NullLogger<CudaMetricsWriter>.Instance));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<CudaMetricsWriter>());
             builder.UseOrleans(s =>
@@ -116,7 +116,7 @@ public sealed class ProcessGrainCudaTests(ProcessGrainCudaTests.GrainSilo silo) 
     private static ProcessDelta Delta(ulong first, params byte[][] records) => new()
     {
         Comm = "train",
-        CudaRecords = records.SelectMany(r => r).ToArray(),
+        Records = records.SelectMany(r => r).ToArray(),
         UnixOffsetNs = Offset,
         CollectorId = "c1",
         Instance = 9,

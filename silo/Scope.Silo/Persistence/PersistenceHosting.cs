@@ -9,7 +9,7 @@ public static class PersistenceHosting
         builder.Services.AddSingleton<ICollectorLedger, StoreCollectorLedger>();
         builder.Services.AddSingleton<IPersistencePressure, PersistencePressure>();
         builder.Services.AddSingleton<IBatchPayloads, BatchPayloads>();
-        builder.Services.AddSingleton<ICudaRecordStore, StoreCudaRecords>();
+        builder.Services.AddSingleton<IProcessRecordStore, StoreProcessRecords>();
         return builder;
     }
 }

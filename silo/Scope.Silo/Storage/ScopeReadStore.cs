@@ -288,19 +288,20 @@ public sealed class ScopeReadStore
     }
 
     /// <summary>
-    /// A process's stored records of types 3 and 8-11 (its exit, and its CUDA calls, registrations,
-    /// stacks and symbols): each collector run's in the order the run produced them, runs in the order
-    /// they started. What a process grain rebuilds its CUDA ledger from.
+    /// A process's stored records of types 3 and 8-14 (its exit; its CUDA calls, registrations, stacks
+    /// and symbols; its Python samples, code names and exact calls): each collector run's in the order
+    /// the run produced them, runs in the order they started. What a process grain rebuilds its CUDA
+    /// ledger and Python profile from.
     /// </summary>
-    public async IAsyncEnumerable<StoredProcessRecord> ReadCudaRecordsAsync(
+    public async IAsyncEnumerable<StoredProcessRecord> ReadGrainRecordsAsync(
         string machineId, int pid, ulong startNs, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        // The type list is the predicate of the events_cuda_process index, written the same way so
+        // The type list is the predicate of the events_grain_process index, written the same way so
         // the planner uses it.
         await using var cmd = _dataSource.CreateCommand("""
             SELECT collector_id, instance, event_index, ts_ns, time, record FROM scope.events
             WHERE machine_id = @m AND pid = @pid AND start_ns = @sns
-              AND (type IN (3, 8, 9, 10, 11, 13) OR (type = 12 AND get_byte(record, 50) & 4 <> 0))
+              AND type IN (3, 8, 9, 10, 11, 12, 13, 14)
             ORDER BY min(time) OVER (PARTITION BY collector_id, instance), collector_id, instance, event_index
             """);
         cmd.Parameters.AddWithValue("m", machineId);

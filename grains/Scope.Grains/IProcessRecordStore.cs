@@ -1,17 +1,18 @@
 namespace Scope.Grains;
 
 /// <summary>
-/// The CUDA records storage already holds for one process. A process grain that activates for a
-/// process seen before (after a silo restart, or after it was deactivated when idle) rebuilds its
-/// CUDA ledger from them before it applies anything new. Implemented over the store by the silo.
+/// The records storage already holds for one process that its grain keeps state from (its CUDA ledger
+/// and its Python profile). A process grain that activates for a process seen before (after a silo
+/// restart, or after it was deactivated when idle) rebuilds that state from them before it applies
+/// anything new. Implemented over the store by the silo.
 /// </summary>
-public interface ICudaRecordStore
+public interface IProcessRecordStore
 {
     /// <summary>
-    /// The process's stored records of types 3 and 8-11, each collector run's in the order it produced
+    /// The process's stored records of types 3 and 8-14, each collector run's in the order it produced
     /// them, runs in the order they started.
     /// </summary>
-    IAsyncEnumerable<StoredRecord> ReadCudaRecords(string machineId, uint pid, ulong startNs, CancellationToken ct);
+    IAsyncEnumerable<StoredRecord> ReadRecords(string machineId, uint pid, ulong startNs, CancellationToken ct);
 }
 
 /// <summary>One stored record and where it came from.</summary>

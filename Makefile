@@ -9,8 +9,10 @@ DOTNET_FLAGS := -c Release --nologo -v quiet "-clp:ErrorsOnly;NoSummary"
 deps:
 	@scripts/deps.sh
 
+# The scope CLI is client/bin/scope: a launcher over the CLI this builds, usable from any directory.
 build: deps
 	@$(MAKE) --no-print-directory collector dotnet
+	@chmod +x client/bin/scope
 
 collector:
 	@$(MAKE) --no-print-directory -C collector-native

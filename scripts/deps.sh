@@ -15,8 +15,8 @@ PACKAGES=(
   postgresql-15 postgresql-client-15 nginx openssl
   # real browser for UI tests
   chromium chromium-driver
-  # misc tools the test scripts use
-  jq curl procps iproute2 util-linux
+  # misc tools the test scripts use; protoc decodes traces independently of SCOPE's writer
+  jq curl procps iproute2 util-linux protobuf-compiler
 )
 
 if [[ $(id -u) -ne 0 ]]; then

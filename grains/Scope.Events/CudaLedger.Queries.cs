@@ -120,6 +120,13 @@ public sealed partial class CudaLedger
             .ToList();
     }
 
+    /// <summary>Bytes live now on each device the process used (-1: not known), without building a summary.</summary>
+    public IEnumerable<(int Device, long CurrentBytes)> DeviceBytes()
+    {
+        foreach (var (device, d) in _devices)
+            yield return (device, d.Current);
+    }
+
     /// <summary>A flat sample of the totals, stamped <paramref name="nowUnixNs"/>.</summary>
     public CudaMetrics Metrics(long nowUnixNs) => new(
         nowUnixNs,
@@ -197,7 +204,11 @@ public sealed partial class CudaLedger
         return groups;
     }
 
-    private string? KernelName(ulong func)
+    /// <summary>
+    /// The demangled name of the kernel a launch's <c>func</c> names (a host stub, a kernel handle, or a
+    /// driver CUfunction), by the registrations and lookups applied so far; null when none named it.
+    /// </summary>
+    public string? KernelName(ulong func)
     {
         if (_names.TryGetValue(func, out string? name))
             return name;

@@ -41,4 +41,19 @@ public struct ProcessExec
 
     /// <summary>There were more arguments than <see cref="Argv"/> holds.</summary>
     public readonly bool ArgvTruncated => (Flags & Wire.ExecArgvTruncated) != 0;
+
+    /// <summary>The arguments, split at their NULs (the last one may be cut, see <see cref="ArgvTruncated"/>).</summary>
+    public readonly string[] Arguments()
+    {
+        var area = Argv.AsSpan()[..Math.Min((int)ArgvLen, Bytes1024.Length)];
+        var args = new List<string>();
+        while (!area.IsEmpty)
+        {
+            int end = area.IndexOf((byte)0);
+            args.Add(System.Text.Encoding.UTF8.GetString(end < 0 ? area : area[..end]));
+            area = end < 0 ? [] : area[(end + 1)..];
+        }
+
+        return [.. args];
+    }
 }

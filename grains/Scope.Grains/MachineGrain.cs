@@ -88,7 +88,7 @@ internal sealed partial class MachineGrain(
         }
         catch
         {
-            payloads.TryTake(handle, out _);
+            payloads.Release(handle);
             pressure.InTransit(-batch.Payload.Length);
             throw;
         }

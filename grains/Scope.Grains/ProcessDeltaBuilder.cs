@@ -49,7 +49,7 @@ internal static class ProcessDeltaBuilder
                         p.Comm = h.Comm.AsString();
                         p.Exec = new ProcessExecInfo(
                             Encoding.UTF8.GetString(e.Filename.AsSpan()[..Math.Min((int)e.FilenameLen, Text256.Length)]),
-                            SplitArgv(e.Argv.AsSpan()[..Math.Min((int)e.ArgvLen, Bytes1024.Length)]),
+                            e.Arguments(),
                             e.Info.Ppid, e.Info.Uid, unixNs);
                         break;
                     }
@@ -130,18 +130,5 @@ internal static class ProcessDeltaBuilder
             };
         }
         return deltas;
-    }
-
-    private static string[] SplitArgv(ReadOnlySpan<byte> area)
-    {
-        var args = new List<string>();
-        while (!area.IsEmpty)
-        {
-            var end = area.IndexOf((byte)0);
-            var arg = end < 0 ? area : area[..end];
-            args.Add(Encoding.UTF8.GetString(arg));
-            area = end < 0 ? [] : area[(end + 1)..];
-        }
-        return [.. args];
     }
 }

@@ -9,6 +9,9 @@ public static class StreamNames
     /// <summary>Every batch a machine's collectors send, keyed by machine id.</summary>
     public const string Batches = "batches";
 
+    /// <summary>The implicit subscribers of <see cref="Batches"/>: persistence and the rolling traces. Each takes every payload once.</summary>
+    public const int BatchSubscribers = 2;
+
     /// <summary>Periodic samples of processes' CUDA totals (<see cref="Scope.Abstractions.CudaMetricsSample"/>), keyed by machine id.</summary>
     public const string CudaMetrics = "cuda-metrics";
 }

@@ -4,12 +4,14 @@ using Scope.Silo.Hosting;
 using Scope.Silo.Ingest;
 using Scope.Silo.Persistence;
 using Scope.Silo.Storage;
+using Scope.Silo.Traces;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddScopeConfiguration(args);
 builder.AddScopeOrleans();
 builder.Services.AddScopeStorage(builder.Configuration);
 builder.AddScopePersistence();
+builder.AddScopeTraces();
 builder.AddScopeIngest();
 builder.AddScopeCollectors();
 builder.AddScopeTelemetry();

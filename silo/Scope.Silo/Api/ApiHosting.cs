@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Scope.Silo.Traces;
 
 namespace Scope.Silo.Api;
 
@@ -38,6 +39,7 @@ public static class ApiHosting
         v1.MapCudaEndpoints();
         v1.MapPythonEndpoints();
         v1.MapEventEndpoints();
+        v1.MapTraceEndpoints();
         return app;
     }
 }

@@ -52,7 +52,10 @@ public static partial class CollectorCommand
             throw new ArgumentException($"Scope:Collector:Probes '{chosen}' traces chosen processes only: set Scope:Collector:TargetComm or Scope:Collector:TargetPid");
         foreach (var c in comms.Where(c => !CommPattern().IsMatch(c)))
             throw new ArgumentException($"Scope:Collector:TargetComm '{c}' is not a command name (1-15 characters, no spaces or slashes)");
-        foreach (var s in syscallEvents.Where(s => SyscallTable.Default.Number(s) < 0))
+        // "all" and "none" stand alone, as the collector takes them.
+        if (syscallEvents.Count > 1 && syscallEvents.Any(s => s is "all" or "none"))
+            throw new ArgumentException("Scope:Collector:SyscallEvents: 'all' and 'none' stand alone, not in a list");
+        foreach (var s in syscallEvents.Where(s => s is not ("all" or "none") && SyscallTable.Default.Number(s) < 0))
             throw new ArgumentException($"Scope:Collector:SyscallEvents names an unknown syscall '{s}'");
         if (o.RingbufMb is < 1 or > 1024 || (o.RingbufMb & (o.RingbufMb - 1)) != 0)
             throw new ArgumentException("Scope:Collector:RingbufMb must be a power of two from 1 to 1024");

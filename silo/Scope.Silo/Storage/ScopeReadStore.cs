@@ -8,7 +8,7 @@ using NpgsqlTypes;
 namespace Scope.Silo.Storage;
 
 /// <summary>The queries behind the REST API. Every value from a caller travels as a parameter.</summary>
-public sealed class ScopeReadStore
+public sealed partial class ScopeReadStore
 {
     public const int MaxLimit = 1000;
     private const int CursorVersion = 1;
@@ -362,6 +362,19 @@ public sealed class ScopeReadStore
         cmd.Parameters.AddWithValue("m", machineId);
         cmd.Parameters.AddWithValue("pid", pid);
         cmd.Parameters.AddWithValue("sns", unchecked((long)startNs));
+        await foreach (var record in ReadCappedRecordsAsync(cmd, where, from, to, order, maxRecords, cap, ct).ConfigureAwait(false))
+            yield return record;
+    }
+
+    /// <summary>
+    /// The record column of scope.events rows matching <paramref name="where"/> and from &lt;= time &lt; to,
+    /// in <paramref name="order"/>, at most <paramref name="maxRecords"/> (<paramref name="cap"/> says
+    /// whether there were more). The command carries the parameters <paramref name="where"/> uses.
+    /// </summary>
+    private static async IAsyncEnumerable<byte[]> ReadCappedRecordsAsync(
+        NpgsqlCommand cmd, List<string> where, DateTimeOffset? from, DateTimeOffset? to, string order, int maxRecords,
+        ReadCap cap, [EnumeratorCancellation] CancellationToken ct)
+    {
         if (from is { } f)
         {
             where.Add("time >= @from");
@@ -381,17 +394,15 @@ public sealed class ScopeReadStore
             LIMIT @limit
             """;
         int n = 0;
-        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            if (n++ == maxRecords)
             {
-                if (n++ == maxRecords)
-                {
-                    cap.Hit = true;
-                    yield break;
-                }
-                yield return reader.GetFieldValue<byte[]>(0);
+                cap.Hit = true;
+                yield break;
             }
+            yield return reader.GetFieldValue<byte[]>(0);
         }
     }
 

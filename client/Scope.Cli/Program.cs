@@ -1,0 +1,3 @@
+using Scope.Cli;
+
+return await Cli.RunAsync(args);

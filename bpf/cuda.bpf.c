@@ -89,8 +89,9 @@ int BPF_PROG(stop_child_at_fork, struct task_struct *parent, struct task_struct 
 	c->pid = child->tgid;
 	c->reason = SCOPE_CONTROL_FORK;
 	c->ts_ns = bpf_ktime_get_boot_ns();
-	bpf_ringbuf_submit(c, 0);
+	/* Stop first, then tell the collector: its SIGCONT must never come before the stop. */
 	bpf_send_signal_task(child, SCOPE_SIGSTOP, PIDTYPE_TGID, 0);
+	bpf_ringbuf_submit(c, 0);
 	return 0;
 }
 

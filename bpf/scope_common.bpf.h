@@ -117,8 +117,11 @@ static __always_inline void stop_for_collector(__u32 reason)
 	c->pid = bpf_get_current_pid_tgid() >> 32;
 	c->reason = reason;
 	c->ts_ns = bpf_ktime_get_boot_ns();
-	bpf_ringbuf_submit(c, 0);
+	/* The stop is sent before the collector can see the request: were it the other way round, the
+	 * collector's SIGCONT could come first (this program can be preempted between the two) and
+	 * the process would stay stopped for good. A SIGCONT flushes a stop still pending. */
 	bpf_send_signal(SCOPE_SIGSTOP);
+	bpf_ringbuf_submit(c, 0);
 }
 
 static __always_inline void fill_header(struct scope_event_header *h, __u16 type, __u16 size,

@@ -7,7 +7,7 @@
 # run of this script. Every traced run is checked to have been sampled (its samples counted and
 # compared with the rate). Then rewrites its own section of docs/benchmarks.md.
 #
-# Environment: ROUNDS (9), ITER (6000000: about a second), PYTHON (/usr/bin/python3.11),
+# Environment: ROUNDS (15), ITER (6000000: about a second), PYTHON (/usr/bin/python3.11),
 # COLLECTOR, DOC.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +17,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 COLLECTOR=${COLLECTOR:-$ROOT/collector-native/build/scope-collector}
 DOC=${DOC:-$ROOT/docs/benchmarks.md}
 PYTHON=${PYTHON:-/usr/bin/python3.11}
-ROUNDS=${ROUNDS:-9}
+ROUNDS=${ROUNDS:-15}
 ITER=${ITER:-6000000}
 GOAL=1.02
 BEGIN_MARK='<!-- python-sampler:begin -->'
@@ -63,7 +63,14 @@ for c in "${CONFIGS[@]}"; do MED[$c]=$(median <"$WORK/$c.runs"); done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 R99=$(ratio "${MED[hz99]}" "${MED[base]}")
 R999=$(ratio "${MED[hz999]}" "${MED[base]}")
-VERDICT=$(awk -v r="$R99" -v g="$GOAL" 'BEGIN { print (r <= g) ? "**met**" : "**not met**" }')
+# The host's speed drifts between rounds by more than the effect measured: the verdict rests on the
+# ratios of each round (traced over untraced, taken back to back), and says so when their middle
+# half straddles the goal.
+paste -d' ' "$WORK/hz99.runs" "$WORK/base.runs" | awk '{ printf "%.4f\n", $1 / $2 }' | sort -g >"$WORK/ratios"
+Q1=$(awk '{ v[NR] = $1 } END { print v[int((NR + 3) / 4)] }' "$WORK/ratios")
+Q3=$(awk '{ v[NR] = $1 } END { print v[int((3 * NR + 3) / 4)] }' "$WORK/ratios")
+VERDICT=$(awk -v lo="$Q1" -v hi="$Q3" -v g="$GOAL" 'BEGIN {
+	if (hi <= g) print "**met**"; else if (lo > g) print "**not met**"; else print "**not resolved on this host**" }')
 SECTION=$WORK/section.md
 {
 	echo "$BEGIN_MARK"
@@ -74,7 +81,8 @@ SECTION=$WORK/section.md
 	echo 'samples a second, the configurations taking turns in each round. Each traced run is checked to have'
 	echo 'been sampled. Medians over the rounds; the ratio is against the untraced runs of the same run.'
 	echo
-	echo "Goal: under 2% at 99 Hz. $VERDICT: ${R99}x."
+	echo "Goal: under 2% at 99 Hz. $VERDICT: ${R99}x (ratio of medians); the per-round ratios' middle half"
+	echo "spans ${Q1}x to ${Q3}x."
 	echo
 	echo '| configuration | ms (median) | ÷ untraced | samples a run (median) |'
 	echo '|---|---:|---:|---:|'

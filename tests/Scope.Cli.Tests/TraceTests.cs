@@ -172,6 +172,26 @@ public sealed class TraceTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task On_a_terminal_it_shows_live_progress()
+    {
+        // script(1) gives the CLI a pseudo-terminal, as a user's shell would.
+        var scope = Path.Combine(ScopeCli.Repo, "client", "bin", "scope");
+        var psi = new ProcessStartInfo("script", ["-qec", $"{scope} trace -o t.pftrace -- sh -c 'sleep 1.5; echo done'", "/dev/null"])
+        {
+            WorkingDirectory = _dir,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+        };
+        using var p = Process.Start(psi)!;
+        var seen = await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        output.WriteLine(seen);
+        Assert.Equal(0, p.ExitCode);
+        Assert.Matches(@"scope: +[0-9.]+ s +[0-9,]+ events/s +[0-9,]+ events +[0-9,]+ dropped", seen);
+        Assert.Contains("done", seen, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Without_root_it_says_so_and_exits_3()
     {
         // nobody (65534) can run the CLI but not load eBPF programs.

@@ -62,6 +62,7 @@ suite "collector unit (C)" make --no-print-directory -C collector-native test
 suite "collector fuzzing (libFuzzer, bounded)" make --no-print-directory -C collector-native fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
 suite "wire decoder (C#, golden vectors)" dotnet_suite tests/Scope.Events.Tests/Scope.Events.Tests.csproj
 suite "timeline (C#, decoded by protoc)" dotnet_suite tests/Scope.Timeline.Tests/Scope.Timeline.Tests.csproj
+suite "fleet placement (in-process core + edges)" dotnet_suite tests/Scope.Fleet.Tests/Scope.Fleet.Tests.csproj
 suite "collector end-to-end (root, eBPF)" dotnet_suite tests/Scope.Collector.E2E.Tests/Scope.Collector.E2E.Tests.csproj
 suite "storage (real PostgreSQL)" dotnet_suite tests/Scope.Storage.Tests/Scope.Storage.Tests.csproj
 suite "node end-to-end (PostgreSQL, silo, collector)" dotnet_suite tests/Scope.Silo.E2E.Tests/Scope.Silo.E2E.Tests.csproj

@@ -1,3 +1,4 @@
+using Scope.Cli.Fleet;
 using Scope.Cli.Trace;
 
 namespace Scope.Cli;
@@ -19,6 +20,15 @@ internal static class Cli
           --summary-json FILE            the summary as JSON too
           -p PID                         attach to a running process until Ctrl-C or --duration
         It exits with CMD's exit code. Needs root (eBPF).
+
+        usage: scope machines [--json]
+               scope tasks start --machine M --probes LIST (--comm NAME | --pid N | --path P)...
+                                 [--label KEY=VALUE]... [--json]
+               scope tasks stop ID | scope tasks show ID [--json] | scope tasks list [--json]
+
+        The cluster's machines and monitoring tasks, through a gateway ($SCOPE_GATEWAYS=HOST:PORT,...;
+        default 127.0.0.1:30000, the all-in-one node's). Exit 69 when the cluster cannot be reached,
+        65 when a task is refused.
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -28,6 +38,10 @@ internal static class Cli
             Console.Out.WriteLine(Usage);
             return args.Length == 0 ? 2 : 0;
         }
+        if (args[0] == "machines")
+            return await FleetCommands.MachinesAsync(args[1..]);
+        if (args[0] == "tasks")
+            return await FleetCommands.TasksAsync(args[1..]);
         if (args[0] != "trace")
         {
             Console.Error.WriteLine($"scope: unknown command '{args[0]}'\n\n{Usage}");

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Logging;
+using Orleans.Placement;
 using Orleans.Runtime;
 using Orleans.Streams;
 using Scope.Abstractions;
+using Scope.Grains.Placement;
 
 namespace Scope.Grains;
 
@@ -10,6 +12,7 @@ namespace Scope.Grains;
 /// process its part of the batch, and publishes the batch to the stream subscribers. Batches arrive
 /// in order per machine (one ingest queue per machine), and this grain keeps that order.
 /// </summary>
+[MachinePinned(MachineKey.MachineId), Immovable]
 internal sealed partial class MachineGrain(
     ICollectorLedger ledger, IPersistencePressure pressure, IBatchPayloads payloads, ILogger<MachineGrain> log) : Grain, IMachineGrain
 {
@@ -38,6 +41,7 @@ internal sealed partial class MachineGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        MachinePinning.EnsureOnItsMachine(this);
         _batches = this.GetStreamProvider(StreamNames.Provider)
             .GetStream<EventBatch>(StreamId.Create(StreamNames.Batches, this.GetPrimaryKeyString()));
         // The in-memory accounting is only as good as its continuity: stay active while the silo runs.

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 using Scope.Abstractions;
+using Scope.Grains.Placement;
 
 namespace Scope.Grains;
 
@@ -9,6 +11,7 @@ namespace Scope.Grains;
 /// when it makes CUDA calls (ProcessGrain.Cuda.cs) and its Python profile when it runs Python
 /// (ProcessGrain.Python.cs), both built from its records (ProcessGrain.History.cs).
 /// </summary>
+[MachinePinned(MachineKey.ProcessKey), Immovable]
 internal sealed partial class ProcessGrain(IProcessRecordStore store, IOptions<CudaOptions> cudaOptions, ILogger<ProcessGrain> log)
     : Grain, IProcessGrain
 {
@@ -20,6 +23,12 @@ internal sealed partial class ProcessGrain(IProcessRecordStore store, IOptions<C
     private ProcessExecInfo? _exec;
     private ProcessExitInfo? _exit;
     private long _lastSeen;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        MachinePinning.EnsureOnItsMachine(this);
+        return Task.CompletedTask;
+    }
 
     public async Task Apply(ProcessDelta delta)
     {

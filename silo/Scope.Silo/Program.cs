@@ -1,19 +1,28 @@
+using Scope.Grains.Placement;
 using Scope.Silo.Api;
 using Scope.Silo.Collectors;
 using Scope.Silo.Hosting;
 using Scope.Silo.Ingest;
 using Scope.Silo.Persistence;
 using Scope.Silo.Storage;
+using Scope.Silo.Tasks;
 using Scope.Silo.Traces;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddScopeConfiguration(args);
+var role = builder.Configuration.GetScopeRole();
 builder.AddScopeOrleans();
+// Every role reads PostgreSQL for now (an edge's grains replay from it; docs/fleet.md).
 builder.Services.AddScopeStorage(builder.Configuration);
 builder.AddScopePersistence();
-builder.AddScopeTraces();
-builder.AddScopeIngest();
-builder.AddScopeCollectors();
+if (ScopeRoles.HostsClusterWide(role))
+    builder.AddScopeTraces();
+if (ScopeRoles.HostsMachines(role))
+{
+    builder.AddScopeIngest();
+    builder.AddScopeCollectors();
+}
+builder.AddScopeTasks();
 builder.AddScopeTelemetry();
 builder.AddScopeApi();
 

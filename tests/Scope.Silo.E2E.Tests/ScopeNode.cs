@@ -16,6 +16,9 @@ public class ScopeNode : IAsyncLifetime
     private readonly StringBuilder _log = new();
 
     public string Repo { get; } = FindRepo();
+
+    /// <summary>The silo's Orleans gateway (for grain-call clients such as the scope CLI).</summary>
+    public int GatewayPort => _gatewayPort;
     public string StateDir { get; } = Directory.CreateTempSubdirectory("scope-e2e-").FullName;
     public int PgPort { get; } = FreePort();
     public int ApiPort { get; } = FreePort();

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Scope.Abstractions;
 using Scope.Grains;
+using Scope.Grains.Placement;
 using Scope.Silo.Storage;
 
 namespace Scope.Storage.Tests;
@@ -58,6 +59,11 @@ public sealed class ProcessGrainCudaTests(ProcessGrainCudaTests.GrainSilo silo) 
     public sealed class GrainSilo(PgServer server) : IAsyncLifetime
     {
         private IHost? _host;
+        // Placement pins process grains to the silo that hosts their machine: this one hosts these.
+        private readonly ConcurrentQueue<string> _machines = new(Enumerable.Range(0, 16).Select(i => Helpers.NewMachine($"m{i}")));
+
+        /// <summary>A machine id of this silo's that no other test has used.</summary>
+        public string NextMachine() => _machines.TryDequeue(out var m) ? m : throw new InvalidOperationException("the silo hosts no more machines");
 
         public HeldStore Store { get; } = new();
 
@@ -77,6 +83,7 @@ public sealed class ProcessGrainCudaTests(ProcessGrainCudaTests.GrainSilo silo) 
             builder.UseOrleans(s =>
             {
                 s.UseLocalhostClustering(FreePort(), FreePort());
+                s.AddScopePlacement(new ScopeSiloIdentity(ScopeRole.All, "grain-silo", _machines));
                 s.AddMemoryStreams(StreamNames.Provider, b => b.ConfigurePartitioning(1));
                 s.AddMemoryGrainStorage("PubSubStore");
             });
@@ -107,7 +114,7 @@ public sealed class ProcessGrainCudaTests(ProcessGrainCudaTests.GrainSilo silo) 
     private const ulong Start = Run.Boot + 5;
     private static readonly long Offset = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000) - (long)Run.Boot;
 
-    private static string NewProcess(string hint) => ProcessKey.Format(Helpers.NewMachine(hint), Pid, Start);
+    private string NewProcess() => ProcessKey.Format(silo.NextMachine(), Pid, Start);
 
     private static byte[] Malloc(double ms, ulong ptr, long bytes) =>
         Records.CudaCall(Run.At(ms), Start, Pid, Tid, "train", CudaMalloc, 0, ptr, (ulong)bytes);
@@ -127,7 +134,7 @@ public sealed class ProcessGrainCudaTests(ProcessGrainCudaTests.GrainSilo silo) 
     [Fact]
     public async Task Deltas_arriving_while_the_store_is_read_join_what_it_held_and_no_batch_counts_twice()
     {
-        var key = NewProcess("join");
+        var key = NewProcess();
         var entry = silo.Store.For(key);
         // The first batch is in the store already (stored, then delivered again: the ingest retried it).
         var first = Malloc(1, 0x7000_0000, 1 * MiB);
@@ -172,7 +179,7 @@ public sealed class ProcessGrainCudaTests(ProcessGrainCudaTests.GrainSilo silo) 
     [Fact]
     public async Task When_the_store_cannot_be_read_the_ledger_holds_what_arrives_and_says_its_history_is_missing()
     {
-        var key = NewProcess("away");
+        var key = NewProcess();
         var entry = silo.Store.For(key);
         entry.Fail = true;
         entry.Open.SetResult();
@@ -190,7 +197,7 @@ public sealed class ProcessGrainCudaTests(ProcessGrainCudaTests.GrainSilo silo) 
     [Fact]
     public async Task A_process_without_cuda_records_has_no_ledger_and_its_exit_alone_reads_nothing()
     {
-        var key = NewProcess("plain");
+        var key = NewProcess();
         var entry = silo.Store.For(key);
         entry.Open.SetResult();
         var grain = silo.Grains.GetGrain<IProcessGrain>(key);

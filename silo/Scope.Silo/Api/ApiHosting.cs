@@ -40,6 +40,7 @@ public static class ApiHosting
         v1.MapPythonEndpoints();
         v1.MapEventEndpoints();
         v1.MapTraceEndpoints();
+        v1.MapTaskEndpoints();
         return app;
     }
 }

@@ -31,10 +31,20 @@ internal static class EventEndpoints
     public static void MapEventEndpoints(this RouteGroupBuilder api) =>
         api.MapGet("/events", ListEvents);
 
-    private static async Task<Results<Ok<Page>, ValidationProblem>> ListEvents(
-        ScopeReadStore store, string? machine, int? pid, string? process, string? type, DateTimeOffset? from, DateTimeOffset? to,
-        string? cursor, int? limit, CancellationToken ct)
+    private static async Task<Results<Ok<Page>, ValidationProblem, NotFound<ProblemDetailsLike>>> ListEvents(
+        ScopeReadStore store, IGrainFactory grains, string? machine, int? pid, string? process, string? type, DateTimeOffset? from, DateTimeOffset? to,
+        string? task, string? cursor, int? limit, CancellationToken ct)
     {
+        // A task's events carry its task_id and its labels, looked up once for the page.
+        IReadOnlyDictionary<string, string>? labels = null;
+        if (task is not null)
+        {
+            if (!TaskIds.IsValid(task))
+                return ApiProblems.Invalid("task", "must be a task id (32 lowercase hex digits), as /api/v1/tasks returns it");
+            if (await grains.GetGrain<IMonitoringTaskGrain>(task).GetView() is not { } view)
+                return TypedResults.NotFound(ProblemDetailsLike.NotFound($"no task {task}"));
+            labels = view.Spec.Labels;
+        }
         ulong? startNs = null;
         if (process is not null)
         {
@@ -60,7 +70,7 @@ internal static class EventEndpoints
         EventPage page;
         try
         {
-            page = await store.ListEventsAsync(new EventQuery(machine, pid, startNs, typeCode, from, to, cursor, n), ct);
+            page = await store.ListEventsAsync(new EventQuery(machine, pid, startNs, typeCode, from, to, cursor, n), task, ct);
         }
         catch (FormatException)
         {
@@ -68,7 +78,18 @@ internal static class EventEndpoints
         }
         var events = new List<JsonObject>(page.Rows.Count);
         foreach (var row in page.Rows)
-            events.Add(Render(row));
+        {
+            var e = Render(row);
+            if (task is not null)
+            {
+                e["task_id"] = task;
+                var l = new JsonObject();
+                foreach (var (k, v) in labels!)
+                    l[k] = v;
+                e["labels"] = l;
+            }
+            events.Add(e);
+        }
         return TypedResults.Ok(new Page(events, page.NextCursor));
     }
 

@@ -16,9 +16,11 @@ internal static class HealthEndpoints
 
     /// <summary>200 only when the silo is up, PostgreSQL answers, ingest is bound and every local collector is attached.</summary>
     private static async Task<Results<Ok<Health>, JsonHttpResult<Health>>> GetHealth(
-        ScopeReadStore store, IngestService ingest, CollectorRegistry collectors,
-        Microsoft.Extensions.Options.IOptions<CollectorOptions> collectorOptions, CancellationToken ct)
+        HttpContext http, ScopeReadStore store, Microsoft.Extensions.Options.IOptions<CollectorOptions> collectorOptions, CancellationToken ct)
     {
+        // A core silo has no ingest and no collectors: only what it runs decides its health.
+        var ingest = http.RequestServices.GetService<IngestService>();
+        var collectors = http.RequestServices.GetService<CollectorRegistry>();
         bool db;
         try
         {
@@ -30,9 +32,12 @@ internal static class HealthEndpoints
         {
             db = false;
         }
-        var bound = ingest.Bound.IsCompletedSuccessfully;
-        var list = collectors.Supervised.Select(c => new CollectorHealth(c.Id, c.Running, c.Ready, c.LastExitCode)).ToList();
-        var attached = !collectorOptions.Value.Enabled || (list.Count > 0 && list.All(c => c.Attached));
+        var bound = ingest is null || ingest.Bound.IsCompletedSuccessfully;
+        var list = collectors is null ? [] : collectors.Supervised.Select(c => new CollectorHealth(c.Id, c.Running, c.Ready, c.LastExitCode)).ToList();
+        // The configured collector decides health; task collectors come and go with their tasks and
+        // report through /api/v1/tasks.
+        var configured = list.Where(c => c.Id == collectorOptions.Value.Id).ToList();
+        var attached = collectors is null || !collectorOptions.Value.Enabled || (configured.Count > 0 && configured.All(c => c.Attached));
         var ok = db && bound && attached;
         var health = new Health(ok ? "ok" : "unavailable", true, db, bound, list);
         return ok ? TypedResults.Ok(health) : TypedResults.Json(health, statusCode: StatusCodes.Status503ServiceUnavailable);

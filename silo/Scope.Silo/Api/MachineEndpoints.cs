@@ -8,7 +8,19 @@ internal static class MachineEndpoints
 {
     public sealed record Machine(
         string Id, string? Hostname, IReadOnlyDictionary<string, string> Versions, DateTimeOffset LastSeen,
-        IReadOnlyList<Collector> Collectors);
+        IReadOnlyList<Collector> Collectors, Agent? Agent);
+
+    /// <summary>
+    /// The machine's host agent, as it last saw the machine (null when no agent answers: its silo is
+    /// not running). Collectors: the task collectors it supervises now, with their versions and tasks.
+    /// </summary>
+    public sealed record Agent(
+        string Hostname, string Kernel, string CpuModel, int CpuCount, IReadOnlyList<Gpu> Gpus,
+        IReadOnlyList<TaskCollector> Collectors, IReadOnlyList<string> ActiveTasks, DateTimeOffset LastHeartbeat, DateTimeOffset StartedAt);
+
+    public sealed record Gpu(string BusId, string Model);
+
+    public sealed record TaskCollector(string TaskId, string CollectorId, int? Pid, string Version, string State, DateTimeOffset StartedAt, int Restarts);
 
     /// <summary>
     /// Per collector: events persisted; drops (kernel: the ring buffer or maps were full; send: the
@@ -29,6 +41,8 @@ internal static class MachineEndpoints
     {
         var machines = await store.ListMachinesAsync(ct);
         var snapshots = await Task.WhenAll(machines.Select(m => grains.GetGrain<IMachineGrain>(m.Id).GetSnapshot()));
+        var agents = await Task.WhenAll(machines.Select(m => AgentOf(grains, m.Id)));
+        var agentOf = machines.Zip(agents).ToDictionary(p => p.First.Id, p => p.Second, StringComparer.Ordinal);
         IReadOnlyList<Machine> result = [.. machines.Zip(snapshots, (m, live) => new Machine(
             m.Id, m.Hostname ?? live.Hostname, m.Versions.Count > 0 ? m.Versions : live.Versions, m.LastSeen,
             [.. m.Collectors.Select(c =>
@@ -41,7 +55,25 @@ internal static class MachineEndpoints
                     c.GapEvents,
                     rejected.Values.Sum(),
                     rejected);
-            })]))];
+            })], agentOf[m.Id]))];
         return TypedResults.Ok(result);
+    }
+
+    /// <summary>The host agent's inventory, or null when it does not answer within a few seconds.</summary>
+    private static async Task<Agent?> AgentOf(IGrainFactory grains, string machineId)
+    {
+        try
+        {
+            var i = await grains.GetGrain<IHostAgentGrain>(machineId).GetInventory().WaitAsync(TimeSpan.FromSeconds(3));
+            return new Agent(
+                i.Host.Hostname, i.Host.Kernel, i.Host.CpuModel, i.Host.CpuCount, [.. i.Host.Gpus.Select(g => new Gpu(g.BusId, g.Model))],
+                [.. i.Collectors.Select(c => new TaskCollector(c.TaskId, c.CollectorId, c.Pid, c.Version, c.State, c.StartedAt, c.Restarts))],
+                i.ActiveTasks, i.LastHeartbeat, i.StartedAt);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // No silo of that machine in the cluster (or it is not answering): the machine is listed without its agent.
+            return null;
+        }
     }
 }

@@ -1,5 +1,6 @@
 using Orleans.Configuration;
 using Scope.Grains;
+using Scope.Grains.Placement;
 
 namespace Scope.Silo.Hosting;
 
@@ -16,6 +17,7 @@ public static class OrleansHosting
     public static IHostApplicationBuilder AddScopeOrleans(this IHostApplicationBuilder builder)
     {
         var o = builder.Configuration.GetSection("Scope:Orleans").Get<OrleansOptions>() ?? new OrleansOptions();
+        var identity = SiloIdentity(builder.Configuration);
         builder.Services.AddOptions<CudaOptions>()
             .Bind(builder.Configuration.GetSection(CudaOptions.SectionName))
             .Validate(c => c.MetricsIntervalSeconds is >= 0 and <= 86400, "Scope:Cuda:MetricsIntervalSeconds must be 0 to 86400")
@@ -24,8 +26,10 @@ public static class OrleansHosting
             .ValidateOnStart();
         builder.UseOrleans(silo =>
         {
-            // One all-in-one silo on this host; the fleet issue brings ADO.NET clustering.
+            // One silo on this host; the fleet's ADO.NET clustering comes with issue 9, part 2.
             silo.UseLocalhostClustering(o.SiloPort, o.GatewayPort, serviceId: "scope", clusterId: o.ClusterId);
+            // Role and machines as silo metadata; pinned grains on their machine, the rest off edges.
+            silo.AddScopePlacement(identity);
             // Batches flow to subscribers over a stream. Memory streams lose what a dead silo held;
             // that loss is not silent: the collector ledger counts it as a gap (docs/data-flow.md).
             silo.AddMemoryStreams(StreamNames.Provider, b => b.ConfigurePartitioning(1));
@@ -33,5 +37,23 @@ public static class OrleansHosting
             silo.Configure<GrainCollectionOptions>(c => c.CollectionAge = TimeSpan.FromMinutes(10));
         });
         return builder;
+    }
+
+    /// <summary>
+    /// The role from Scope:Role; on an edge or all-in-one silo also this host's machine id and those of
+    /// the external collectors its ingest accepts (Scope:Ingest:Collectors), whose grains live here too.
+    /// A core reads no machine id: it may run where /etc/machine-id does not exist.
+    /// </summary>
+    public static ScopeSiloIdentity SiloIdentity(IConfiguration config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var role = config.GetScopeRole();
+        if (!role.HostsMachines())
+            return new ScopeSiloIdentity(role, machineId: null);
+        var external = config.GetSection("Scope:Ingest:Collectors").GetChildren()
+            .Select(c => c["MachineId"])
+            .OfType<string>()
+            .Where(m => m.Length > 0);
+        return new ScopeSiloIdentity(role, new LocalMachine(config).Id, external);
     }
 }

@@ -1,3 +1,5 @@
+using Scope.Grains.Placement;
+
 namespace Scope.Silo.Hosting;
 
 /// <summary>
@@ -23,7 +25,17 @@ public static class ScopeConfiguration
         var role = RoleArgument(args);
         if (role is not null)
             builder.Configuration["Scope:Role"] = role;
+        // Fail at start-up, naming the setting, rather than when the first grain is placed.
+        builder.Configuration.GetScopeRole();
         return builder;
+    }
+
+    /// <summary>Scope:Role (set by --role, the file, or SCOPE__Role); <c>all</c> when unset or empty.</summary>
+    /// <exception cref="ArgumentException">It is set to anything but core, edge or all.</exception>
+    public static ScopeRole GetScopeRole(this IConfiguration config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return config["Scope:Role"] is { Length: > 0 } role ? ScopeRoles.Parse(role, "Scope:Role") : ScopeRole.All;
     }
 
     private static string? ConfigPath(string[] args)
@@ -48,9 +60,8 @@ public static class ScopeConfiguration
         if (i < 0)
             return null;
         var role = i + 1 < args.Length ? args[i + 1] : "";
-        // core and edge arrive with the fleet (docs/architecture.md); one process does both today.
-        if (role != "all")
-            throw new ArgumentException($"--role must be 'all' (got '{role}'); the core and edge roles are not built yet");
+        // Checked here too, so the message names the argument the operator typed.
+        ScopeRoles.Parse(role, "--role");
         return role;
     }
 }

@@ -190,17 +190,37 @@ public sealed partial class ScopeReadStore
         return list;
     }
 
+    /// <summary>Whether the machine has registered (scope.machines).</summary>
+    public async Task<bool> MachineExistsAsync(string machineId, CancellationToken ct = default)
+    {
+        await using var cmd = _dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM scope.machines WHERE id = @m)");
+        cmd.Parameters.AddWithValue("m", machineId);
+        return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
+    }
+
     /// <summary>
     /// Events in (time, instance, event_index) order, a page at a time: pass the previous page's
     /// NextCursor to continue after its last row. Throws <see cref="FormatException"/> for a cursor
     /// this did not issue.
     /// </summary>
-    public async Task<EventPage> ListEventsAsync(EventQuery query, CancellationToken ct = default)
+    public Task<EventPage> ListEventsAsync(EventQuery query, CancellationToken ct = default) => ListEventsAsync(query, null, ct);
+
+    /// <summary>
+    /// As <see cref="ListEventsAsync(EventQuery, CancellationToken)"/>, and with <paramref name="taskId"/>
+    /// only the events of that monitoring task: those of the collector runs whose batches carried its
+    /// task_id (scope.collectors.task_id, written with the events in the same transaction).
+    /// </summary>
+    public async Task<EventPage> ListEventsAsync(EventQuery query, string? taskId, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(query);
         int limit = ClampLimit(query.Limit);
         await using var cmd = _dataSource.CreateCommand();
         var where = new List<string>();
+        if (taskId is not null)
+        {
+            where.Add("(machine_id, collector_id, instance) IN (SELECT machine_id, collector_id, instance FROM scope.collectors WHERE task_id = @task)");
+            cmd.Parameters.AddWithValue("task", taskId);
+        }
         if (query.MachineId is not null)
         {
             where.Add("machine_id = @machine");

@@ -40,7 +40,7 @@ public sealed class FleetCliTests(FleetCliTests.FleetNode node, ITestOutputHelpe
 
     private string Gateway => $"127.0.0.1:{node.GatewayPort.ToString(CultureInfo.InvariantCulture)}";
 
-    private async Task<T> Eventually<T>(Func<Task<T?>> probe, string what, int seconds = 60) where T : class
+    private static async Task<T> Eventually<T>(Func<Task<T?>> probe, string what, int seconds = 60) where T : class
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (true)

@@ -33,6 +33,20 @@ internal static class MachineEndpoints
 
     public sealed record Drops(long Kernel, long Send, long Persist, IReadOnlyList<long> KernelByReason);
 
+    // A machine whose silo is not in the cluster (its edge is down, or an old machine id is still in
+    // the store) has no live view: its grain cannot be placed anywhere. What storage kept still answers.
+    private static async Task<MachineSnapshot> LiveOf(IGrainFactory grains, string id)
+    {
+        try
+        {
+            return await grains.GetGrain<IMachineGrain>(id).GetSnapshot();
+        }
+        catch (Scope.Grains.Placement.MachinePlacementException)
+        {
+            return new MachineSnapshot(id, null, null, [], new Dictionary<string, string>(), new Dictionary<string, IReadOnlyDictionary<string, long>>());
+        }
+    }
+
     public static void MapMachineEndpoints(this RouteGroupBuilder api) =>
         api.MapGet("/machines", ListMachines);
 
@@ -40,7 +54,7 @@ internal static class MachineEndpoints
     private static async Task<Ok<IReadOnlyList<Machine>>> ListMachines(ScopeReadStore store, IGrainFactory grains, CancellationToken ct)
     {
         var machines = await store.ListMachinesAsync(ct);
-        var snapshots = await Task.WhenAll(machines.Select(m => grains.GetGrain<IMachineGrain>(m.Id).GetSnapshot()));
+        var snapshots = await Task.WhenAll(machines.Select(m => LiveOf(grains, m.Id)));
         var agents = await Task.WhenAll(machines.Select(m => AgentOf(grains, m.Id)));
         var agentOf = machines.Zip(agents).ToDictionary(p => p.First.Id, p => p.Second, StringComparer.Ordinal);
         IReadOnlyList<Machine> result = [.. machines.Zip(snapshots, (m, live) => new Machine(

@@ -24,7 +24,7 @@ internal static class Cli
         usage: scope machines [--json]
                scope tasks start --machine M --probes LIST (--comm NAME | --pid N | --path P)...
                                  [--label KEY=VALUE]... [--json]
-               scope tasks stop ID | scope tasks show ID [--json] | scope tasks list [--json]
+               scope tasks stop ID | scope tasks show ID [--json] | scope tasks list [--label KEY=VALUE]... [--json]
 
         The cluster's machines and monitoring tasks, through a gateway ($SCOPE_GATEWAYS=HOST:PORT,...;
         default 127.0.0.1:30000, the all-in-one node's). Exit 69 when the cluster cannot be reached,

@@ -97,12 +97,12 @@ public sealed class ScopeClient : IAsyncDisposable
             ? Grains.GetGrain<IMonitoringTaskGrain>(taskId).GetView()
             : throw new ArgumentException($"'{taskId}' is not a task id (32 lowercase hex digits)", nameof(taskId));
 
-    /// <summary>Every task, oldest first.</summary>
-    public async Task<IReadOnlyList<TaskView>> ListTasksAsync()
+    /// <summary>Every task (with <paramref name="labels"/>: those whose labels hold every pair), oldest first.</summary>
+    public async Task<IReadOnlyList<TaskView>> ListTasksAsync(IReadOnlyDictionary<string, string>? labels = null)
     {
         var entries = await Grains.GetGrain<ITaskDirectoryGrain>("all").List().ConfigureAwait(false);
         var views = await Task.WhenAll(entries.Select(e => Grains.GetGrain<IMonitoringTaskGrain>(e.TaskId).GetView())).ConfigureAwait(false);
-        return [.. views.OfType<TaskView>()];
+        return [.. views.OfType<TaskView>().Where(v => labels is null || TaskLabels.Match(v.Spec.Labels, labels))];
     }
 
     /// <summary>A traced process (id as <see cref="ProcessKey"/> formats it): lifecycle and syscall totals.</summary>

@@ -81,6 +81,13 @@ public sealed class FleetCliTests(FleetCliTests.FleetNode node, ITestOutputHelpe
         Assert.Equal(0, listCode);
         Assert.Contains(id, list, StringComparison.Ordinal);
         Assert.Contains("app=cli-test", list, StringComparison.Ordinal);
+        // Filtered on its labels, by the CLI and by the REST API.
+        Assert.Contains(id, (await Scope(Gateway, "tasks", "list", "--label", "app=cli-test")).Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(id, (await Scope(Gateway, "tasks", "list", "--label", "app=other")).Stdout, StringComparison.Ordinal);
+        var byLabel = await node.Http.GetStringAsync(new Uri("/api/v1/tasks?label=app=cli-test", UriKind.Relative));
+        Assert.Contains(id, byLabel, StringComparison.Ordinal);
+        Assert.DoesNotContain(id, await node.Http.GetStringAsync(new Uri("/api/v1/tasks?label=app=cli-test&label=env=prod", UriKind.Relative)), StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await node.Http.GetAsync(new Uri("/api/v1/tasks?label=novalue", UriKind.Relative))).StatusCode);
 
         await Eventually(async () =>
         {

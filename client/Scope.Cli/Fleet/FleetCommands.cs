@@ -57,7 +57,7 @@ internal static class FleetCommands
             "start" => await StartAsync(rest),
             "stop" when rest.Length == 1 => await WithClient(async c => Print(await c.StopTaskAsync(rest[0]), rest[0], false)),
             "show" when rest.Length is 1 or 2 => await WithClient(async c => Print(await c.GetTaskAsync(rest[0]), rest[0], rest.Contains("--json"))),
-            "list" when rest.All(a => a == "--json") => await WithClient(async c => List(await c.ListTasksAsync(), rest.Contains("--json"))),
+            "list" => await ListAsync(rest),
             "stop" or "show" => Usage($"scope tasks {args[0]}: give one task id"),
             _ => Usage($"scope tasks: unknown '{string.Join(' ', args)}'"),
         };
@@ -81,6 +81,24 @@ internal static class FleetCommands
                 return Refused;
             }
         });
+    }
+
+    private static async Task<int> ListAsync(string[] args)
+    {
+        var filters = new List<string>();
+        bool json = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--json")
+                json = true;
+            else if (args[i] == "--label" && i + 1 < args.Length)
+                filters.Add(args[++i]);
+            else
+                return Usage($"scope tasks list: unknown argument '{args[i]}'");
+        }
+        if (!TaskLabels.TryParseFilter(filters, out var labels, out var error))
+            return Usage("scope tasks list: --label " + error);
+        return await WithClient(async c => List(await c.ListTasksAsync(labels), json));
     }
 
     private static int Print(TaskView? task, string id, bool json)

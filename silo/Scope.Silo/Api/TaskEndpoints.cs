@@ -87,10 +87,12 @@ internal static class TaskEndpoints
         return TypedResults.Created($"/api/v1/tasks/{id}", ToBody(view));
     }
 
-    /// <summary>Newest first. Query: machine, state, limit (1-1000, default 100).</summary>
+    /// <summary>Newest first. Query: machine, state, label (KEY=VALUE, repeatable: all must match), limit (1-1000, default 100).</summary>
     private static async Task<Results<Ok<IReadOnlyList<TaskBody>>, ValidationProblem>> ListTasks(
-        IGrainFactory grains, string? machine, string? state, int? limit)
+        IGrainFactory grains, string? machine, string? state, string[]? label, int? limit)
     {
+        if (!TaskLabels.TryParseFilter(label, out var labels, out var bad))
+            return ApiProblems.Invalid("label", bad);
         TaskState? wanted = null;
         if (state is not null)
         {
@@ -109,7 +111,7 @@ internal static class TaskEndpoints
             var views = await Task.WhenAll(candidates.Skip(i).Take(32).Select(e => grains.GetGrain<IMonitoringTaskGrain>(e.TaskId).GetView()));
             foreach (var v in views)
             {
-                if (v is not null && (wanted is null || v.State == wanted) && result.Count < n)
+                if (v is not null && (wanted is null || v.State == wanted) && TaskLabels.Match(v.Spec.Labels, labels) && result.Count < n)
                     result.Add(ToBody(v));
             }
         }

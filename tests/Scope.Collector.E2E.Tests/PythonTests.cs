@@ -111,8 +111,11 @@ public sealed class PythonTests
             Assert.All(mine, s =>
             {
                 var names = Frames(s).Select(Function).ToList();
-                Assert.Equal(function, names[0]);
                 Assert.DoesNotContain(other, names);
+                // A thread sampled as it starts, still in threading's own bootstrap before its target
+                // runs, has only threading.py frames; every other sample is in its own function.
+                if (Frames(s).Any(f => !f.GetProperty("file").GetString()!.EndsWith("/threading.py", StringComparison.Ordinal)))
+                    Assert.Equal(function, names[0]);
             });
         }
     }

@@ -54,27 +54,32 @@ internal sealed partial class TraceSubscriberGrain(
             return Task.CompletedTask;
         var walk = BatchReader.EnumerateRecords(payload.Span);
         RollingTrace? trace = null;
+        string id = "";
         (uint Pid, ulong StartNs) current = default;
         while (walk.MoveNext())
         {
             var r = walk.Current;
             ref readonly var h = ref r.Header;
+            // The id is made once per run of one process's records, not once per record.
             if (trace is null || current != (h.Pid, h.StartNs))
             {
                 current = (h.Pid, h.StartNs);
-                trace = Open(ProcessKey.Format(item.MachineId, h.Pid, h.StartNs));
+                id = ProcessKey.Format(item.MachineId, h.Pid, h.StartNs);
+                trace = Open(id);
             }
             if (trace is null)
                 continue;
             try
             {
+                long committed = trace.CommittedBytes;
                 trace.Add(r.Bytes, r.Type == RecordType.ProcessExit);
-                files.SetCommitted(ProcessKey.Format(item.MachineId, h.Pid, h.StartNs), trace.CommittedBytes);
+                if (trace.CommittedBytes != committed)
+                    files.SetCommitted(id, trace.CommittedBytes);
             }
             catch (IOException e)
             {
                 LogWriteFailed(trace.Path, e.Message);
-                Close(ProcessKey.Format(item.MachineId, h.Pid, h.StartNs), complete: false);
+                Close(id, complete: false);
                 trace = null;
             }
         }

@@ -14,6 +14,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=../lib/doc_section.sh
 . "$HERE/../lib/doc_section.sh"
+# shellcheck source=../lib/median.sh
+. "$HERE/../lib/median.sh"
 COLLECTOR=${COLLECTOR:-$ROOT/collector-native/build/scope-collector}
 BPFTRACE=${BPFTRACE:-bpftrace}
 DOC=${DOC:-$ROOT/docs/benchmarks.md}
@@ -53,7 +55,6 @@ run_config() {
 	echo "${out##* }" >>"$WORK/$c.runs"
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 for ((r = 0; r < ROUNDS; r++)); do
 	printf 'round %d/%d:' $((r + 1)) "$ROUNDS" >&2

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 # Release: the silo's hot paths (record enumeration, ingest) are many times slower unoptimized.
 DOTNET_FLAGS := -c Release --nologo -v quiet "-clp:ErrorsOnly;NoSummary"
 
-.PHONY: deps build collector dotnet test test-durability run bench clean
+.PHONY: deps build collector dotnet test test-fleet test-durability run bench clean
 
 deps:
 	@scripts/deps.sh
@@ -22,6 +22,11 @@ dotnet:
 
 test: deps
 	@scripts/test.sh
+
+# The fleet suites alone (make test runs them too): placement in-process, then a real cluster of a
+# core and two edges in network namespaces, with ADO.NET clustering and mutual TLS.
+test-fleet: deps
+	@scripts/test.sh fleet
 
 # The fault and bad-input suites alone (make test runs them too).
 test-durability: deps build

@@ -17,6 +17,8 @@ PACKAGES=(
   chromium chromium-driver
   # misc tools the test scripts use; protoc decodes traces independently of SCOPE's writer
   jq curl procps iproute2 util-linux protobuf-compiler
+  # systemd-analyze verifies the shipped units (DeployTests)
+  systemd
 )
 
 if [[ $(id -u) -ne 0 ]]; then

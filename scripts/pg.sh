@@ -6,10 +6,13 @@
 #   scripts/pg.sh url          the Npgsql connection string for the silo (Scope:Storage:ConnectionString)
 #   scripts/pg.sh psql [ARGS]  psql connected to database `scope`
 # Environment: SCOPE_STATE_DIR (default <repo>/.scope; the cluster lives in $SCOPE_STATE_DIR/pg),
-# SCOPE_PG_PORT (default 5499), SCOPE_PG_BIN (default: the newest /usr/lib/postgresql/*/bin).
-# It listens on 127.0.0.1 and its own socket directory only and touches no system configuration.
-# Authentication is `trust` for local and 127.0.0.1 connections: fine for a private dev/test
-# instance, not for anything shared. Only errors are printed.
+# SCOPE_PG_PORT (default 5499), SCOPE_PG_BIN (default: the newest /usr/lib/postgresql/*/bin),
+# SCOPE_PG_LISTEN (more addresses to listen on, comma-separated IPs; default none) and SCOPE_PG_ALLOW
+# (one CIDR whose clients may connect; default none), both read at start: the multi-host tests give
+# their network namespaces' silos this server.
+# It listens on 127.0.0.1 (and SCOPE_PG_LISTEN) and its own socket directory only and touches no system
+# configuration. Authentication is `trust` for local and 127.0.0.1 connections (and SCOPE_PG_ALLOW):
+# fine for a private dev/test instance, not for anything shared. Only errors are printed.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +25,11 @@ log=$pgdir/postgres.log
 database=scope
 
 die() { echo "pg.sh: $*" >&2; exit 1; }
+
+listen_extra=${SCOPE_PG_LISTEN:-}
+allow=${SCOPE_PG_ALLOW:-}
+[[ -z $listen_extra || $listen_extra =~ ^[0-9.,]+$ ]] || die "SCOPE_PG_LISTEN=$listen_extra is not a comma-separated list of IPv4 addresses"
+[[ -z $allow || $allow =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+/[0-9]+$ ]] || die "SCOPE_PG_ALLOW=$allow is not an IPv4 CIDR"
 
 [[ $port =~ ^[0-9]+$ ]] && ((port > 0 && port < 65536)) || die "SCOPE_PG_PORT=$port is not a port"
 
@@ -91,9 +99,14 @@ write_runtime_conf() {
   as_pg tee "$data/scope_runtime.conf" >/dev/null <<EOF
 # Written by scripts/pg.sh start: do not edit.
 port = $port
-listen_addresses = '127.0.0.1'
+listen_addresses = '127.0.0.1${listen_extra:+,$listen_extra}'
 unix_socket_directories = '$sockdir'
 EOF
+  # The one extra client network, marked so that the next start replaces it.
+  as_pg sed -i '/# scope-allow$/d' "$data/pg_hba.conf"
+  if [[ -n $allow ]]; then
+    echo "host all all $allow trust # scope-allow" | as_pg tee -a "$data/pg_hba.conf" >/dev/null
+  fi
 }
 
 ensure_database() {

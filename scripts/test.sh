@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite, timing each, and fails if any fails or skips a test.
-# The suites need root (real eBPF probes): CI runs this as root.
+# The suites need root (real eBPF probes, network namespaces): CI runs this as root.
+#   scripts/test.sh          every suite (make test)
+#   scripts/test.sh fleet    the build and the two fleet suites only (make test-fleet)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,10 +26,12 @@ suite() {
 }
 
 # A .NET test run that fails when any test was skipped: a skipped suite must never pass.
+# More arguments go to dotnet test (the multi-host suite prints its step times with a detailed logger).
 dotnet_suite() {
   local project=$1 log
+  shift
   log=$(mktemp)
-  dotnet test "$project" -c Release --no-build --nologo 2>&1 | tee "$log"
+  dotnet test "$project" -c Release --no-build --nologo "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   if grep -Eq 'Skipped: +[1-9]' "$log"; then
     echo "tests were skipped in $project: not allowed" >&2
@@ -57,20 +61,36 @@ if [[ ${results[-1]} != ok ]]; then
   echo "build failed; no suite can run" >&2
   exit 1
 fi
+fleet_suites() {
+  suite "fleet placement (in-process core + edges)" dotnet_suite tests/Scope.Fleet.Tests/Scope.Fleet.Tests.csproj
+  suite "fleet hosts (netns core + 2 edges, mTLS, PostgreSQL)" dotnet_suite tests/Scope.MultiHost.Tests/Scope.MultiHost.Tests.csproj \
+    --logger "console;verbosity=detailed"
+}
+
+print_times() {
+  echo
+  echo "Suite times:"
+  for i in "${!names[@]}"; do
+    printf '  %-52s %5ss  %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
+  done
+}
+
+if [[ ${1:-} == fleet ]]; then
+  fleet_suites
+  print_times
+  exit $failed
+fi
+
 suite "golden vectors" golden_vectors_current
 suite "collector unit (C)" make --no-print-directory -C collector-native test
 suite "collector fuzzing (libFuzzer, bounded)" make --no-print-directory -C collector-native fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
 suite "wire decoder (C#, golden vectors)" dotnet_suite tests/Scope.Events.Tests/Scope.Events.Tests.csproj
 suite "timeline (C#, decoded by protoc)" dotnet_suite tests/Scope.Timeline.Tests/Scope.Timeline.Tests.csproj
-suite "fleet placement (in-process core + edges)" dotnet_suite tests/Scope.Fleet.Tests/Scope.Fleet.Tests.csproj
+fleet_suites
 suite "collector end-to-end (root, eBPF)" dotnet_suite tests/Scope.Collector.E2E.Tests/Scope.Collector.E2E.Tests.csproj
 suite "storage (real PostgreSQL)" dotnet_suite tests/Scope.Storage.Tests/Scope.Storage.Tests.csproj
 suite "node end-to-end (PostgreSQL, silo, collector)" dotnet_suite tests/Scope.Silo.E2E.Tests/Scope.Silo.E2E.Tests.csproj
 suite "scope trace CLI (root, eBPF)" dotnet_suite tests/Scope.Cli.Tests/Scope.Cli.Tests.csproj
 
-echo
-echo "Suite times:"
-for i in "${!names[@]}"; do
-  printf '  %-40s %5ss  %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
-done
+print_times
 exit $failed

@@ -27,7 +27,8 @@ internal static class Cli
                scope tasks stop ID | scope tasks show ID [--json] | scope tasks list [--label KEY=VALUE]... [--json]
 
         The cluster's machines and monitoring tasks, through a gateway ($SCOPE_GATEWAYS=HOST:PORT,...;
-        default 127.0.0.1:30000, the all-in-one node's). Exit 69 when the cluster cannot be reached,
+        default 127.0.0.1:30000, the all-in-one node's; $SCOPE_CLUSTER_ID, default scope; mutual TLS with
+        $SCOPE_TLS_CA, $SCOPE_TLS_CERT and $SCOPE_TLS_KEY, PEM files). Exit 69 when the cluster cannot be reached,
         65 when a task is refused.
         """;
 

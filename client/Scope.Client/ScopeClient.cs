@@ -1,8 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using System.Security.Authentication;
 using Orleans.Configuration;
+using Orleans.Connections.Security;
 using Scope.Abstractions;
+using Scope.Abstractions.Security;
 
 namespace Scope.Client;
 
@@ -13,6 +16,7 @@ namespace Scope.Client;
 public sealed class ScopeClient : IAsyncDisposable
 {
     private readonly IHost _host;
+    private ClusterTrust? _trust;
 
     private ScopeClient(IHost host, ScopeClientOptions options)
     {
@@ -31,11 +35,20 @@ public sealed class ScopeClient : IAsyncDisposable
     public static async Task<ScopeClient> ConnectAsync(ScopeClientOptions? options = null, CancellationToken ct = default)
     {
         options ??= ScopeClientOptions.FromEnvironment();
+        var trust = LoadTrust(options);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.UseOrleansClient(client =>
         {
             client.UseStaticClustering([.. options.Gateways]);
+            if (trust is not null)
+                client.UseTls(trust.Certificate, t =>
+                {
+                    t.LocalCertificate = trust.Certificate;
+                    t.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
+                    t.RemoteCertificateValidation = (certificate, _, errors) => trust.Accepts(certificate, errors);
+                    t.SslProtocols = SslProtocols.Tls13;
+                });
             client.Configure<ClusterOptions>(c =>
             {
                 c.ClusterId = options.ClusterId;
@@ -52,10 +65,20 @@ public sealed class ScopeClient : IAsyncDisposable
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             host.Dispose();
+            trust?.Dispose();
             throw new ScopeClusterUnreachableException(
                 $"cannot reach the SCOPE cluster at {string.Join(", ", options.Gateways)} (set {ScopeClientOptions.GatewaysVariable}=HOST:PORT): {e.Message}", e);
         }
-        return new ScopeClient(host, options);
+        return new ScopeClient(host, options) { _trust = trust };
+    }
+
+    /// <summary>The client's TLS identity, when configured; a half-configured one is an <see cref="ArgumentException"/>.</summary>
+    private static ClusterTrust? LoadTrust(ScopeClientOptions o)
+    {
+        if (o.TlsCaFile is null && o.TlsCertFile is null && o.TlsKeyFile is null)
+            return null;
+        return ClusterTrust.Load(o.TlsCaFile ?? "", o.TlsCertFile ?? "", o.TlsKeyFile ?? "",
+            ScopeClientOptions.TlsCaVariable, ScopeClientOptions.TlsCertVariable, ScopeClientOptions.TlsKeyVariable);
     }
 
     /// <summary>Every machine whose host agent has registered, with what it last reported.</summary>
@@ -129,6 +152,7 @@ public sealed class ScopeClient : IAsyncDisposable
         finally
         {
             _host.Dispose();
+            _trust?.Dispose();
         }
     }
 }

@@ -17,14 +17,37 @@ public sealed class ScopeClientOptions
     /// <summary>The service id the silos use.</summary>
     public string ServiceId { get; init; } = "scope";
 
+    /// <summary>The environment variable that names the cluster id (default <c>scope</c>).</summary>
+    public const string ClusterIdVariable = "SCOPE_CLUSTER_ID";
+
+    /// <summary>The environment variables of the client's mutual TLS: the cluster CA, this client's certificate and key (PEM).</summary>
+    public const string TlsCaVariable = "SCOPE_TLS_CA", TlsCertVariable = "SCOPE_TLS_CERT", TlsKeyVariable = "SCOPE_TLS_KEY";
+
+    /// <summary>The cluster CA (PEM); with <see cref="TlsCertFile"/> and <see cref="TlsKeyFile"/>, the client speaks mutual TLS.</summary>
+    public string? TlsCaFile { get; init; }
+
+    /// <summary>This client's certificate (PEM), signed by the cluster CA for serverAuth and clientAuth.</summary>
+    public string? TlsCertFile { get; init; }
+
+    /// <summary>The private key of <see cref="TlsCertFile"/> (PEM).</summary>
+    public string? TlsKeyFile { get; init; }
+
     /// <summary>How long connecting may take before it is given up.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Gateways from <see cref="GatewaysVariable"/> when set, else the default.</summary>
+    /// <summary>Gateways, cluster id and TLS files from the environment where set, else the defaults.</summary>
     public static ScopeClientOptions FromEnvironment()
     {
-        var value = Environment.GetEnvironmentVariable(GatewaysVariable);
-        return string.IsNullOrWhiteSpace(value) ? new ScopeClientOptions() : new ScopeClientOptions { Gateways = ParseGateways(value) };
+        static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+        var defaults = new ScopeClientOptions();
+        return new ScopeClientOptions
+        {
+            Gateways = Env(GatewaysVariable) is { } g && !string.IsNullOrWhiteSpace(g) ? ParseGateways(g) : defaults.Gateways,
+            ClusterId = Env(ClusterIdVariable) ?? defaults.ClusterId,
+            TlsCaFile = Env(TlsCaVariable),
+            TlsCertFile = Env(TlsCertVariable),
+            TlsKeyFile = Env(TlsKeyVariable),
+        };
     }
 
     /// <summary>Parses <c>HOST:PORT[,HOST:PORT…]</c> (IP addresses or names).</summary>

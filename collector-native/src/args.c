@@ -101,7 +101,7 @@ enum {
 	OPT_PROBES = 1000, OPT_PID, OPT_COMM, OPT_FOLLOW, OPT_SYSTEM, OPT_COUNTS_ONLY, OPT_STDOUT,
 	OPT_OUTPUT, OPT_VERSION, OPT_NO_FOLLOW, OPT_ENDPOINT, OPT_MACHINE_ID, OPT_COLLECTOR_ID, OPT_TASK_ID,
 	OPT_SECRET_FILE, OPT_BATCH_KB, OPT_HWM, OPT_QUEUE_MB, OPT_DIE_WITH_PARENT, OPT_BTF, OPT_RINGBUF, OPT_COUNTS_INTERVAL, OPT_SYSCALL_EVENTS,
-	OPT_NO_CUDA_STACKS, OPT_PYTHON_HZ,
+	OPT_NO_CUDA_STACKS, OPT_PYTHON_HZ, OPT_FINAL_FILE,
 };
 
 static const struct option options[] = {
@@ -124,6 +124,7 @@ static const struct option options[] = {
 	{ "hwm", required_argument, NULL, OPT_HWM },
 	{ "queue-mb", required_argument, NULL, OPT_QUEUE_MB },
 	{ "die-with-parent", no_argument, NULL, OPT_DIE_WITH_PARENT },
+	{ "final-file", required_argument, NULL, OPT_FINAL_FILE },
 	{ "btf", required_argument, NULL, OPT_BTF },
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF },
 	{ "counts-interval", required_argument, NULL, OPT_COUNTS_INTERVAL },
@@ -171,6 +172,8 @@ void scope_args_usage(FILE *f)
 	      "  --batch-kb N          largest batch payload (default 256)\n"
 	      "  --hwm N, --queue-mb N batches ZeroMQ holds (default 1000), then our own queue\n"
 	      "                        (default 64 MiB); beyond both, records are dropped and counted\n"
+	      "  --final-file PATH     with --endpoint: at stop, after the last batch, replace PATH\n"
+	      "                        (atomically) with one JSON line saying where the records ended\n"
 	      "\n"
 	      "Other:\n"
 	      "  --ringbuf-mb N        ring buffer size in MiB, a power of two (default 8)\n"
@@ -269,6 +272,14 @@ int scope_args_parse(int argc, char **argv, struct scope_args *a, char *err, siz
 		}
 		case OPT_SECRET_FILE: a->secret_file = optarg; break;
 		case OPT_DIE_WITH_PARENT: a->die_with_parent = true; break;
+		case OPT_FINAL_FILE:
+			if (!*optarg)
+				return fail(err, errlen, "--final-file needs a file name");
+			/* PATH.tmp is written first, beside it */
+			if (strlen(optarg) > PATH_MAX - 5)
+				return fail(err, errlen, "--final-file name too long");
+			a->final_file = optarg;
+			break;
 		case OPT_BATCH_KB:
 			if (parse_uint(optarg, 16384, &v) || v < 4)
 				return fail(err, errlen, "--batch-kb needs 4 to 16384, not '%s'", optarg);
@@ -331,6 +342,8 @@ int scope_args_parse(int argc, char **argv, struct scope_args *a, char *err, siz
 		return fail(err, errlen, "--follow-children has no meaning with --system-wide");
 	if (a->to_stdout + !!a->output + !!a->endpoint > 1)
 		return fail(err, errlen, "--stdout, --output and --endpoint are exclusive");
+	if (a->final_file && !a->endpoint)
+		return fail(err, errlen, "--final-file needs --endpoint: it records where the batches ended");
 	if (a->counts_only && !(a->probes & SCOPE_PROBE_SYSCALLS))
 		return fail(err, errlen, "--counts-only needs the syscalls probe set");
 	if (a->system_wide && (a->probes & SCOPE_PROBE_CUDA))

@@ -45,6 +45,7 @@ struct scope_args {
 	unsigned hwm;
 	unsigned queue_mb;
 	bool die_with_parent;      /* a supervised collector must not outlive its silo */
+	const char *final_file;    /* with --endpoint: where the record indices ended, written at stop */
 	const char *btf_path;
 	unsigned ringbuf_mb;
 	unsigned counts_interval_s;

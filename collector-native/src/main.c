@@ -25,6 +25,7 @@
 #include "decode_json.h"
 #include "drops.h"
 #include "exit_codes.h"
+#include "final_file.h"
 #include "frame.h"
 #include "machine_id.h"
 #include "output.h"
@@ -65,6 +66,7 @@ struct session {
 	struct scope_framer framer;
 	struct scope_sender sender;
 	double last_batch;
+	const char *stop_reason; /* for --final-file: parent-gone, signal, command-exited, finished */
 	struct scope_cuda_names *names; /* with cuda probes: kernel names by process and stub */
 	struct scope_addr_set *named;   /* addresses already named on the wire by a symbol record */
 	struct scope_py_codes *py;      /* with python probes: interpreters and code objects by process */
@@ -100,6 +102,22 @@ static void send_batch(struct session *s, uint32_t flags)
 		s->sender.dropped_records += s->framer.records; /* the MAC failed: counted, not sent */
 	scope_framer_next(&s->framer);
 	s->last_batch = now_s();
+}
+
+/* --final-file, once the final batch is with the sender: where this instance's indices ended. A
+ * failure is said on stderr and changes nothing else. */
+static void write_final_file(struct session *s)
+{
+	struct scope_final_state st;
+	struct jbuf b = { 0 };
+	scope_final_fill(&st, &s->framer, s->sender.dropped_records, s->stop_reason ? s->stop_reason : "finished",
+			 clock_ns(CLOCK_REALTIME));
+	int e = scope_final_format(&b, &st);
+	if (!e)
+		e = scope_final_write(s->args.final_file, b.p, b.len);
+	if (e)
+		fprintf(stderr, "scope-collector: cannot write --final-file %s: %s\n", s->args.final_file, strerror(-e));
+	jb_free(&b);
 }
 
 static const char *kernel_name(void *ctx, uint32_t pid, uint64_t host_fun)
@@ -640,6 +658,9 @@ static int run(struct session *s, struct scope_command *cmd)
 				 * parent is notified. The drain below picks them up. */
 				exit_code = scope_command_exit_code(status);
 				cmd->pid = 0;
+				/* after a signal we passed on, the command ended because we were asked to stop */
+				if (!s->stop_reason)
+					s->stop_reason = stop_count ? "signal" : "command-exited";
 				break;
 			}
 		}
@@ -647,6 +668,7 @@ static int run(struct session *s, struct scope_command *cmd)
 			fprintf(stderr, "scope-collector: the process that started us is gone; stopping\n");
 			stop_signal = SIGTERM;
 			stop_count = 2; /* stop now, even with a command */
+			s->stop_reason = "parent-gone";
 		}
 		if (stop_count) {
 			if (cmd->pid > 0 && stop_count == 1) {
@@ -655,6 +677,8 @@ static int run(struct session *s, struct scope_command *cmd)
 					forwarded = 1;
 				}
 			} else {
+				if (!s->stop_reason)
+					s->stop_reason = "signal";
 				break;
 			}
 		}
@@ -688,6 +712,8 @@ static int run(struct session *s, struct scope_command *cmd)
 	ring_buffer__free(rb);
 	if (s->batching) {
 		send_batch(s, SCOPE_BATCH_FINAL);
+		if (s->args.final_file)
+			write_final_file(s);
 		return exit_code;
 	}
 	scope_json_flush(s->dec, &s->buf);

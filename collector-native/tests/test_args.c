@@ -1,4 +1,7 @@
 /* Option parsing: what is accepted, what each refusal says, and the defaults. */
+#include <limits.h>
+#include <stdlib.h>
+
 #include "args.h"
 #include "check.h"
 #include "syscall_table.h"
@@ -100,5 +103,35 @@ int main(void)
 	CHECK(parse(&a, err, ARGV("--system-wide", "--machine-id", "0123456789abcdef0123456789abcdef")) == 0);
 	CHECK(parse(&a, err, ARGV("--system-wide", "--batch-kb", "2")) == -1);
 	CHECK(parse(&a, err, ARGV("--system-wide", "--hwm", "0")) == -1);
+
+	/* --final-file: batches only, a non-empty name; absent unless given. */
+	CHECK(parse(&a, err, ARGV("--system-wide", "--endpoint", "tcp://h:1")) == 0 && !a.final_file);
+	CHECK(parse(&a, err, ARGV("--system-wide", "--endpoint", "tcp://h:1", "--final-file", "/run/scope/c1.final",
+				  "--die-with-parent")) == 0);
+	CHECK(a.final_file && !strcmp(a.final_file, "/run/scope/c1.final") && a.die_with_parent);
+	CHECK(parse(&a, err, ARGV("--final-file", "rel.json", "--endpoint", "tcp://h:1", "--", "ls")) == 0);
+	CHECK(a.final_file && !strcmp(a.final_file, "rel.json") && a.command);
+	CHECK(parse(&a, err, ARGV("--system-wide", "--endpoint", "tcp://h:1", "--final-file", "")) == -1);
+	CHECK_STR(err, "--final-file needs a file name");
+	CHECK(parse(&a, err, ARGV("--system-wide", "--endpoint", "tcp://h:1", "--final-file")) == -1 &&
+	      strstr(err, "needs a value"));
+	CHECK(parse(&a, err, ARGV("--system-wide", "--final-file", "/tmp/f")) == -1 && strstr(err, "needs --endpoint"));
+	CHECK(parse(&a, err, ARGV("--system-wide", "--stdout", "--final-file", "/tmp/f")) == -1 &&
+	      strstr(err, "needs --endpoint"));
+	CHECK(parse(&a, err, ARGV("--system-wide", "--output", "/tmp/o", "--final-file", "/tmp/f")) == -1 &&
+	      strstr(err, "needs --endpoint"));
+	static char long_name[PATH_MAX];
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	CHECK(parse(&a, err, ARGV("--system-wide", "--endpoint", "tcp://h:1", "--final-file", long_name)) == -1 &&
+	      strstr(err, "too long"));
+	/* --help and --version need nothing else */
+	CHECK(parse(&a, err, ARGV("--final-file", "/tmp/f", "--help")) == 0 && a.show_help);
+	char *usage = NULL;
+	size_t usage_len = 0;
+	FILE *m = open_memstream(&usage, &usage_len);
+	scope_args_usage(m);
+	fclose(m);
+	CHECK(usage && strstr(usage, "--final-file PATH"));
+	free(usage);
 	CHECK_DONE();
 }

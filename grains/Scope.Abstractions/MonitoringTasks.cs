@@ -138,6 +138,12 @@ public enum CollectorEventKind
 
     /// <summary>It ended because it was asked to.</summary>
     Stopped = 4,
+
+    /// <summary>
+    /// The silo of its machine died (seen by a core from the membership table): the collector went
+    /// with it (--die-with-parent), and nothing runs for the task until that silo is back.
+    /// </summary>
+    HostLost = 5,
 }
 
 /// <summary>One thing the host agent saw of a task's collector.</summary>

@@ -14,8 +14,16 @@ namespace Scope.Grains;
 /// </summary>
 [MachinePinned(MachineKey.MachineId), Immovable]
 internal sealed partial class MachineGrain(
-    ICollectorLedger ledger, IPersistencePressure pressure, IBatchPayloads payloads, ILogger<MachineGrain> log) : Grain, IMachineGrain
+    ICollectorLedger ledger, IPersistencePressure pressure, IBatchPayloads payloads, ScopeSiloIdentity identity,
+    ILogger<MachineGrain> log) : Grain, IMachineGrain
 {
+    /// <summary>
+    /// On an all-in-one silo the subscribers run in this process: the payload stays here and travels
+    /// by handle, and the local writer's room is the back-pressure. On an edge they run on a core, so
+    /// the payload travels in the message, and the stream queue on the core bounds what is in flight.
+    /// </summary>
+    private readonly bool _subscribersHere = identity.Role.HostsClusterWide();
+
     private sealed class Collector
     {
         public required string Id;
@@ -75,6 +83,31 @@ internal sealed partial class MachineGrain(
             await Task.WhenAll(calls);
             GrainMetrics.ProcessCalls.Add(calls.Count);
         }
+        if (_subscribersHere)
+            await PublishByHandle(batch, gap);
+        else
+            await _batches!.OnNextAsync(batch with { GapBefore = gap });
+
+        // Only now is the batch the subscribers': a failure above leaves the accounting as it was,
+        // so a retry is not mistaken for a duplicate, and a batch given up shows as a gap.
+        c.NextEvent = batch.FirstEvent + (ulong)batch.RecordCount;
+        c.SendDrops = batch.SendDrops;
+        c.Gaps += gap;
+        GrainMetrics.Batches.Add(1);
+        if (gap > 0)
+            GrainMetrics.GapEvents.Add((long)gap);
+        c.Events += (ulong)batch.RecordCount;
+        c.LastSequence = batch.Sequence;
+        c.KernelDrops = batch.KernelDrops.Aggregate(0UL, (a, b) => a + b);
+        c.Version = batch.CollectorVersion;
+        c.TaskId = batch.TaskId;
+        c.LastSeen = batch.ReceivedAt;
+        c.State = batch.Final ? "stopped" : "running";
+        _lastSeen = batch.ReceivedAt;
+    }
+
+    private async Task PublishByHandle(EventBatch batch, ulong gap)
+    {
         // Bounded: at most a few seconds' wait for the store, well inside the ingest's call timeout.
         if (!await pressure.WaitForRoomAsync(batch.Payload.Length, TimeSpan.FromSeconds(5), CancellationToken.None))
             LogNoRoom(batch.CollectorId, batch.Sequence);
@@ -96,23 +129,6 @@ internal sealed partial class MachineGrain(
             pressure.InTransit(-batch.Payload.Length);
             throw;
         }
-
-        // Only now is the batch the subscribers': a failure above leaves the accounting as it was,
-        // so a retry is not mistaken for a duplicate, and a batch given up shows as a gap.
-        c.NextEvent = batch.FirstEvent + (ulong)batch.RecordCount;
-        c.SendDrops = batch.SendDrops;
-        c.Gaps += gap;
-        GrainMetrics.Batches.Add(1);
-        if (gap > 0)
-            GrainMetrics.GapEvents.Add((long)gap);
-        c.Events += (ulong)batch.RecordCount;
-        c.LastSequence = batch.Sequence;
-        c.KernelDrops = batch.KernelDrops.Aggregate(0UL, (a, b) => a + b);
-        c.Version = batch.CollectorVersion;
-        c.TaskId = batch.TaskId;
-        c.LastSeen = batch.ReceivedAt;
-        c.State = batch.Final ? "stopped" : "running";
-        _lastSeen = batch.ReceivedAt;
     }
 
     private async Task<Collector> GetCollector(EventBatch batch)

@@ -110,6 +110,7 @@ public class ScopeNode : IAsyncLifetime
             ["SCOPE__Orleans__SiloPort"] = _siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["SCOPE__Orleans__GatewayPort"] = _gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["SCOPE__Collector__CountsIntervalSeconds"] = "1",
+            ["SCOPE__Tasks__StateDirectory"] = Path.Combine(StateDir, "state"),
         };
         foreach (var (k, v) in ExtraSettings)
             env[k] = v;

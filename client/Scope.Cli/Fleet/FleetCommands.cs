@@ -151,6 +151,12 @@ internal static class FleetCommands
             Console.Error.WriteLine($"scope: {ScopeClientOptions.GatewaysVariable}: {e.Message}");
             return 2;
         }
+        catch (ArgumentException e)
+        {
+            // The TLS files named by SCOPE_TLS_* are missing or not a certificate the cluster CA signed.
+            Console.Error.WriteLine("scope: " + e.Message);
+            return 2;
+        }
         await using (client)
         {
             try

@@ -86,6 +86,31 @@ public sealed class ScopeSiloIdentity
         }
     }
 
+    /// <summary>
+    /// The silo's name in the membership table: <c>edge.MACHINE</c> (<c>all.MACHINE</c>) or
+    /// <c>core.HOST</c>. A core reads which machine a dead silo served from it, since a dead silo's
+    /// metadata is gone from the cache with it.
+    /// </summary>
+    public string SiloName(string hostname) => $"{Role.Name()}.{MachineId ?? hostname}";
+
+    /// <summary>The machine a silo served, from its <see cref="SiloName"/>; null for a core or a foreign name.</summary>
+    public static string? MachineOfSiloName(string? siloName)
+    {
+        if (siloName is null)
+            return null;
+        var dot = siloName.IndexOf('.', StringComparison.Ordinal);
+        if (dot <= 0 || dot == siloName.Length - 1)
+            return null;
+        try
+        {
+            return ScopeRoles.Parse(siloName[..dot], "silo name").HostsMachines() ? siloName[(dot + 1)..] : null;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
     public override string ToString() => MachineId is null
         ? Role.Name()
         : ExternalMachines.Count == 0

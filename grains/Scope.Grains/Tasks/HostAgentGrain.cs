@@ -147,7 +147,8 @@ internal sealed partial class HostAgentGrain(
             LogRestoreFailed(taskId, e.Message);
             return; // the next heartbeat tries again
         }
-        if (view is null || view.Spec.MachineId != MachineId || view.State is not (TaskState.Pending or TaskState.Starting or TaskState.Running))
+        // Lost: this machine's silo was declared dead while the task ran; it runs again now that the silo is back.
+        if (view is null || view.Spec.MachineId != MachineId || view.State is not (TaskState.Pending or TaskState.Starting or TaskState.Running or TaskState.Lost))
         {
             await Drop(taskId);
             return;

@@ -45,6 +45,12 @@ public sealed class TaskAgentOptions
 
     /// <summary>How often a host agent refreshes its inventory and checks that its active tasks' collectors run.</summary>
     public int HeartbeatSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Where this machine's silo keeps state of its own (the collectors' final accounts); empty: systemd's
+    /// $STATE_DIRECTORY, else .scope/state under the working directory.
+    /// </summary>
+    public string StateDirectory { get; set; } = "";
 }
 
 /// <summary>The grain storage provider that tasks, the task directory and host agents persist to (ADO.NET, PostgreSQL).</summary>

@@ -140,6 +140,14 @@ internal sealed partial class MonitoringTaskGrain(
                 S.CollectorPid = null;
                 Move(TaskState.Stopped, e.Reason);
                 break;
+            case CollectorEventKind.HostLost:
+                // Said by every core that saw the silo die: once is enough.
+                if (S.State == TaskState.Lost)
+                    return;
+                S.CollectorPid = null;
+                // A stop that was under way is done: the collector died with its silo.
+                Move(S.State == TaskState.Stopping ? TaskState.Stopped : TaskState.Lost, e.Reason);
+                break;
             default:
                 return;
         }

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Scope.Grains.Placement;
+using Scope.Silo.Hosting;
 using Scope.Silo.Traces;
 
 namespace Scope.Silo.Api;
@@ -33,6 +35,9 @@ public static class ApiHosting
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapHealthEndpoints();
+        // An edge serves /health and /metrics only (docs/fleet.md): the API is the core's.
+        if (!app.Configuration.GetScopeRole().HostsClusterWide())
+            return app;
         var v1 = app.MapGroup("/api/v1");
         v1.MapMachineEndpoints();
         v1.MapProcessEndpoints();

@@ -1,4 +1,5 @@
 using Orleans.Configuration;
+using Orleans.Hosting;
 using Scope.Grains;
 using Scope.Grains.Placement;
 
@@ -7,8 +8,20 @@ namespace Scope.Silo.Hosting;
 /// <summary>Configuration section Scope:Orleans.</summary>
 public sealed class OrleansOptions
 {
+    public const string AdoNet = "AdoNet";
+    public const string Localhost = "Localhost";
+
+    /// <summary><c>AdoNet</c>: membership in PostgreSQL (a cluster of hosts); <c>Localhost</c>: this silo alone.</summary>
+    public string Clustering { get; set; } = AdoNet;
+
+    /// <summary>The address other silos and clients reach this one at; empty: 127.0.0.1 (one host).</summary>
+    public string AdvertisedAddress { get; set; } = "";
+
     public int SiloPort { get; set; } = 11111;
+
+    /// <summary>0: no gateway (an edge that clients need not reach).</summary>
     public int GatewayPort { get; set; } = 30000;
+
     public string ClusterId { get; set; } = "scope";
 }
 
@@ -17,6 +30,7 @@ public static class OrleansHosting
     public static IHostApplicationBuilder AddScopeOrleans(this IHostApplicationBuilder builder)
     {
         var o = builder.Configuration.GetSection("Scope:Orleans").Get<OrleansOptions>() ?? new OrleansOptions();
+        ClusterMembership.Validate(o);
         var identity = SiloIdentity(builder.Configuration);
         builder.Services.AddOptions<CudaOptions>()
             .Bind(builder.Configuration.GetSection(CudaOptions.SectionName))
@@ -24,15 +38,24 @@ public static class OrleansHosting
             .Validate(c => c.LeakAgeSeconds is > 0 and <= 315_360_000, "Scope:Cuda:LeakAgeSeconds must be 1 to 315360000 (ten years)")
             .Validate(c => c.MaxLiveAllocations > 0, "Scope:Cuda:MaxLiveAllocations must be > 0")
             .ValidateOnStart();
+        var tls = ClusterTls.FromConfiguration(builder.Configuration);
+        var storage = builder.Configuration["Scope:Storage:ConnectionString"];
         builder.UseOrleans(silo =>
         {
-            // One silo on this host; the fleet's ADO.NET clustering comes with issue 9, part 2.
-            silo.UseLocalhostClustering(o.SiloPort, o.GatewayPort, serviceId: "scope", clusterId: o.ClusterId);
+            silo.UseScopeClustering(o, storage);
+            silo.Configure<SiloOptions>(s => s.SiloName = identity.SiloName(Environment.MachineName));
+            if (tls is not null)
+                silo.UseTls(tls.Certificate, t => ClusterTls.Configure(t, tls));
             // Role and machines as silo metadata; pinned grains on their machine, the rest off edges.
             silo.AddScopePlacement(identity);
             // Batches flow to subscribers over a stream. Memory streams lose what a dead silo held;
             // that loss is not silent: the collector ledger counts it as a gap (docs/data-flow.md).
-            silo.AddMemoryStreams(StreamNames.Provider, b => b.ConfigurePartitioning(1));
+            // Its queue is pulled on core silos only, so an edge that dies takes no other host's batches with it.
+            silo.AddMemoryStreams(StreamNames.Provider, b =>
+            {
+                b.ConfigurePartitioning(1);
+                b.ConfigurePartitionBalancing((sp, _) => ActivatorUtilities.CreateInstance<CoreQueueBalancer>(sp));
+            });
             silo.AddMemoryGrainStorage("PubSubStore");
             silo.Configure<GrainCollectionOptions>(c => c.CollectionAge = TimeSpan.FromMinutes(10));
         });

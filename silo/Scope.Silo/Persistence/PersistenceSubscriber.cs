@@ -23,7 +23,8 @@ internal sealed partial class PersistenceSubscriberGrain(
 
     public async Task OnNextAsync(EventBatch item, StreamSequenceToken? token = null)
     {
-        var length = item.PayloadHandle != 0 ? item.PayloadLength : item.Payload.Length;
+        // Only a batch published by handle was counted in transit (by an all-in-one silo's machine grain).
+        var length = item.PayloadHandle != 0 ? item.PayloadLength : 0;
         try
         {
             if (item.PayloadHandle != 0)

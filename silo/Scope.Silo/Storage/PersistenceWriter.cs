@@ -193,6 +193,33 @@ public sealed partial class PersistenceWriter : IHostedService, IDisposable
     }
 
     /// <summary>
+    /// Closes a collector run from its final account (a run whose silo died): the run is accounted for up
+    /// to <paramref name="nextEvent"/>, and <paramref name="lost"/> records of it were lost in flight.
+    /// Written directly: no batch of a run whose collector is gone can be queued behind it.
+    /// </summary>
+    public async Task RecordFinalAsync(string machineId, string collectorId, ulong instance, ulong nextEvent, ulong sendDrops, ulong lost, CancellationToken ct)
+    {
+        if (_migrator is not null)
+            await _migrator.WaitAsync(ct).ConfigureAwait(false);
+        await using var cmd = _dataSource.CreateCommand("""
+            INSERT INTO scope.collectors AS c (machine_id, collector_id, instance, next_event, gap_events, send_drops, final, state)
+            VALUES (@m, @c, @i, @next, @lost, @drops, true, CASE WHEN @lost > 0 THEN 'lost' ELSE 'gone' END)
+            ON CONFLICT (machine_id, collector_id, instance) DO UPDATE
+            SET next_event = greatest(c.next_event, EXCLUDED.next_event),
+                gap_events = c.gap_events + EXCLUDED.gap_events,
+                send_drops = greatest(c.send_drops, EXCLUDED.send_drops),
+                state = CASE WHEN EXCLUDED.gap_events > 0 THEN 'lost' WHEN c.state = 'running' THEN 'gone' ELSE c.state END
+            """);
+        cmd.Parameters.AddWithValue("m", WireRecords.Clean(machineId));
+        cmd.Parameters.AddWithValue("c", WireRecords.Clean(collectorId));
+        cmd.Parameters.AddWithValue("i", unchecked((long)instance));
+        cmd.Parameters.AddWithValue("next", unchecked((long)nextEvent));
+        cmd.Parameters.AddWithValue("drops", unchecked((long)sendDrops));
+        cmd.Parameters.AddWithValue("lost", unchecked((long)lost));
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Where a collector run stands: the next event index accounted for (persisted, reported lost or
     /// dropped here, including batches still queued in this process) and its cumulative send drops.
     /// Null when nothing of that run is known.

@@ -32,6 +32,7 @@ public sealed partial class TaskCollectors(
     LocalMachine machine,
     IGrainFactory grains,
     IHostEnvironment env,
+    CollectorFinalAccounts finals,
     ILogger<TaskCollectors> log) : ITaskCollectors, IHostedService
 {
     /// <summary>How long a collector has to exit after SIGTERM before it is killed.</summary>
@@ -55,6 +56,8 @@ public sealed partial class TaskCollectors(
         public Channel<CollectorEvent> Events { get; } = Channel.CreateUnbounded<CollectorEvent>(new UnboundedChannelOptions { SingleReader = true });
         public Process? Process { get; set; }
         public int? Pid { get; set; }
+        /// <summary>Where the running collector leaves its final account (--final-file).</summary>
+        public string? FinalFile { get; set; }
         public CollectorRegistry.Entry? Entry { get; set; }
         public volatile string State = "starting";
         public int Restarts;
@@ -161,11 +164,17 @@ public sealed partial class TaskCollectors(
         };
         foreach (var a in run.Args)
             psi.ArgumentList.Add(a);
+        // If this silo dies, the collector stops too and says there how far it got: the next silo
+        // counts what never reached PostgreSQL (CollectorFinalAccounts).
+        var finalFile = finals.NewPath(run.CollectorId);
+        psi.ArgumentList.Add("--final-file");
+        psi.ArgumentList.Add(finalFile);
         psi.Environment["SCOPE_COLLECTOR_SECRET"] = secret;
         var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + run.Path);
         run.Process?.Dispose();
         run.Process = p;
         run.Pid = p.Id;
+        run.FinalFile = finalFile;
         run.Entry = entry;
         run.State = "starting";
         run.StartedAt = DateTimeOffset.UtcNow;
@@ -213,6 +222,10 @@ public sealed partial class TaskCollectors(
                 var started = run.StartedAt;
                 await p.WaitForExitAsync(CancellationToken.None);
                 var code = p.ExitCode;
+                // This silo saw the exit, so its ingest accounts for the run: the file is not needed.
+                // A silo that is stopping keeps it for the next one, which checks the last batches arrived.
+                if (!_shuttingDown && run.FinalFile is { } final)
+                    CollectorFinalAccounts.Discard(final);
                 if (run.Entry is { } entry)
                 {
                     entry.Ready = false;

@@ -4,6 +4,7 @@ using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
 using Scope.Abstractions;
+using Scope.Grains.Placement;
 using Scope.Grains.Tasks;
 using Scope.Silo.Hosting;
 
@@ -28,15 +29,19 @@ public static class TaskHosting
             .Validate(o => o.HeartbeatSeconds is >= 1 and <= 3600, "Scope:Tasks:HeartbeatSeconds must be 1 to 3600")
             .ValidateOnStart();
         builder.Services.TryAddSingleton<LocalMachine>();
+        builder.Services.AddSingleton<CollectorFinalAccounts>();
         builder.Services.AddSingleton<TaskCollectors>();
         builder.Services.AddSingleton<ITaskCollectors>(sp => sp.GetRequiredService<TaskCollectors>());
         // A core silo hosts no machine: no collectors, no agent to wake.
         if (!string.Equals(builder.Configuration["Scope:Role"], "core", StringComparison.OrdinalIgnoreCase))
         {
             // Registered after ingest: stopped before it, so the collectors' final batches are still read.
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<CollectorFinalAccounts>());
             builder.Services.AddHostedService(sp => sp.GetRequiredService<TaskCollectors>());
             builder.Services.AddHostedService<TaskResume>();
         }
+        if (builder.Configuration.GetScopeRole().HostsClusterWide())
+            builder.Services.AddHostedService<HostLossWatch>();
         builder.UseOrleans(silo => silo.AddScopeTaskStorage(builder.Configuration));
         return builder;
     }

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 # Release: the silo's hot paths (record enumeration, ingest) are many times slower unoptimized.
 DOTNET_FLAGS := -c Release --nologo -v quiet "-clp:ErrorsOnly;NoSummary"
 
-.PHONY: deps build collector dotnet test test-fleet test-durability run bench clean
+.PHONY: deps build collector dotnet test test-fleet test-ui test-durability run bench clean
 
 deps:
 	@scripts/deps.sh
@@ -27,6 +27,10 @@ test: deps
 # core and two edges in network namespaces, with ADO.NET clustering and mutual TLS.
 test-fleet: deps
 	@scripts/test.sh fleet
+
+# The console suite alone (make test runs it too): the admin console in Debian's chromium against a real node.
+test-ui: deps
+	@scripts/test.sh ui
 
 # The fault and bad-input suites alone (make test runs them too).
 test-durability: deps build

@@ -21,6 +21,20 @@ if [[ -z ${SCOPE__Storage__ConnectionString:-} ]]; then
   SCOPE__Storage__ConnectionString=$(scripts/pg.sh url)
 fi
 
+# The first admin: SCOPE_ADMIN_PASSWORD, else a random one kept (mode 0600) under the state directory.
+if [[ -z ${SCOPE_ADMIN_PASSWORD:-} ]]; then
+  pwfile=$SCOPE_STATE_DIR/admin-password
+  if [[ ! -s $pwfile ]]; then
+    mkdir -p "$SCOPE_STATE_DIR"
+    (umask 077 && head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$pwfile")
+  fi
+  SCOPE_ADMIN_PASSWORD=$(<"$pwfile")
+  export SCOPE_ADMIN_PASSWORD
+  admin_hint="user admin, password in $pwfile"
+else
+  admin_hint="user admin, password from SCOPE_ADMIN_PASSWORD"
+fi
+
 scripts/pg.sh start
 silo=
 stop() {
@@ -42,7 +56,7 @@ dotnet silo/Scope.Silo/bin/Release/net10.0/scope-silo.dll --role all --config "$
 silo=$!
 for _ in $(seq 1 120); do
   if curl -fsS "$api/health" >/dev/null 2>&1; then
-    echo "scope: ready: API at $api (GET /health, /api/v1/machines, /api/v1/processes, /api/v1/events); Ctrl-C stops" >&2
+    echo "scope: ready: API at $api (POST /api/v1/auth/login as $admin_hint; then /api/v1/machines, /api/v1/processes, /api/v1/events with the token; /openapi/v1.json); Ctrl-C stops" >&2
     break
   fi
   kill -0 "$silo" 2>/dev/null || { echo "scope: the silo exited during start-up" >&2; exit 1; }

@@ -3,6 +3,7 @@
 # The suites need root (real eBPF probes, network namespaces): CI runs this as root.
 #   scripts/test.sh          every suite (make test)
 #   scripts/test.sh fleet    the build and the two fleet suites only (make test-fleet)
+#   scripts/test.sh ui       the build and the console suite only (make test-ui)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,6 +68,15 @@ fleet_suites() {
     --logger "console;verbosity=detailed"
 }
 
+# The admin console in Debian's chromium (Playwright drives it; no browser is downloaded).
+ui_suites() {
+  if [[ ! -x /usr/bin/chromium ]]; then
+    apt-get install -y chromium >/dev/null || { echo "make test: chromium is needed for the console suite" >&2; return 1; }
+  fi
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 suite "console (chromium, PostgreSQL, silo)" dotnet_suite tests/Scope.Console.Tests/Scope.Console.Tests.csproj \
+    --logger "console;verbosity=detailed"
+}
+
 print_times() {
   echo
   echo "Suite times:"
@@ -74,6 +84,12 @@ print_times() {
     printf '  %-52s %5ss  %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
   done
 }
+
+if [[ ${1:-} == ui ]]; then
+  ui_suites
+  print_times
+  exit $failed
+fi
 
 if [[ ${1:-} == fleet ]]; then
   fleet_suites
@@ -91,6 +107,7 @@ suite "collector end-to-end (root, eBPF)" dotnet_suite tests/Scope.Collector.E2E
 suite "storage (real PostgreSQL)" dotnet_suite tests/Scope.Storage.Tests/Scope.Storage.Tests.csproj
 suite "node end-to-end (PostgreSQL, silo, collector)" dotnet_suite tests/Scope.Silo.E2E.Tests/Scope.Silo.E2E.Tests.csproj
 suite "scope trace CLI (root, eBPF)" dotnet_suite tests/Scope.Cli.Tests/Scope.Cli.Tests.csproj
+ui_suites
 
 print_times
 exit $failed

@@ -308,13 +308,16 @@ internal sealed class SiloNode : IAsyncDisposable
     private readonly Process _silo;
     private readonly Queue<string> _log = new();
 
+    /// <summary>The seeded admin's password: the API needs a token (docs/auth.md).</summary>
+    public const string AdminPassword = "bench-admin-password";
+
     private SiloNode(Process silo, Uri api, string ingest, string machineId)
     {
         _silo = silo;
         Api = api;
         IngestEndpoint = ingest;
         MachineId = machineId;
-        Http = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromSeconds(10) };
+        Http = new HttpClient(new Scope.Silo.E2E.Tests.AdminToken(api, AdminPassword)) { BaseAddress = api, Timeout = TimeSpan.FromSeconds(10) };
         _silo.OutputDataReceived += (_, e) => Keep(e.Data);
         _silo.ErrorDataReceived += (_, e) => Keep(e.Data);
         _silo.BeginOutputReadLine();
@@ -367,6 +370,7 @@ internal sealed class SiloNode : IAsyncDisposable
         var env = new Dictionary<string, string>
         {
             ["SCOPE__MachineId"] = machineId,
+            ["SCOPE_ADMIN_PASSWORD"] = AdminPassword,
             ["SCOPE__Api__Urls"] = api.ToString().TrimEnd('/'),
             ["SCOPE__Ingest__Endpoint"] = ingest,
             ["SCOPE__Storage__ConnectionString"] = pg.ConnectionString,

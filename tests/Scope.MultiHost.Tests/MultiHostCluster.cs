@@ -25,6 +25,7 @@ public sealed class MultiHostCluster : IAsyncLifetime
     public HostNetwork.Host A { get; private set; } = null!;
     public HostNetwork.Host B { get; private set; } = null!;
     public string ClusterId { get; private set; } = "";
+    public string AdminPassword { get; } = "admin-" + Guid.NewGuid().ToString("N");
     public string MachineA { get; } = "hosta" + Guid.NewGuid().ToString("N")[..8];
     public string MachineB { get; } = "hostb" + Guid.NewGuid().ToString("N")[..8];
     public SiloProcess CoreSilo { get; private set; } = null!;
@@ -59,7 +60,8 @@ public sealed class MultiHostCluster : IAsyncLifetime
         CoreSilo = StartSilo(Core, "core", "core", Tls);
         SiloA = StartSilo(A, "edge", "a", Tls);
         SiloB = StartSilo(B, "edge", "b", Tls);
-        Api = new HttpClient { BaseAddress = new Uri($"http://{Core.Address}:{ApiPort.ToString(CultureInfo.InvariantCulture)}"), Timeout = TimeSpan.FromSeconds(30) };
+        var api = new Uri($"http://{Core.Address}:{ApiPort.ToString(CultureInfo.InvariantCulture)}");
+        Api = new HttpClient(new Scope.Silo.E2E.Tests.AdminToken(api, AdminPassword)) { BaseAddress = api, Timeout = TimeSpan.FromSeconds(30) };
         await WaitHealthy(CoreSilo, ApiPort);
         await WaitHealthy(SiloA, EdgeApiPort);
         await WaitHealthy(SiloB, EdgeApiPort);
@@ -119,6 +121,8 @@ public sealed class MultiHostCluster : IAsyncLifetime
         };
         if (machineId is not null)
             s["SCOPE__MachineId"] = machineId;
+        if (role == "core")
+            s["SCOPE_ADMIN_PASSWORD"] = AdminPassword;
         return s;
     }
 

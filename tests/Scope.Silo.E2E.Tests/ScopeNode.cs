@@ -12,6 +12,8 @@ namespace Scope.Silo.E2E.Tests;
 public class ScopeNode : IAsyncLifetime
 {
     private Process? _silo;
+    /// <summary>Signs <see cref="Http"/> in (its handler, owned and disposed by the client).</summary>
+    private Func<CancellationToken, Task> _signIn = _ => Task.CompletedTask;
     private int _siloPort, _gatewayPort;
     private readonly StringBuilder _log = new();
 
@@ -24,6 +26,9 @@ public class ScopeNode : IAsyncLifetime
     public int ApiPort { get; } = FreePort();
     public int IngestPort { get; } = FreePort();
     public string MachineId { get; } = "e2e-" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>The seeded admin's password (SCOPE_ADMIN_PASSWORD); <see cref="Http"/> signs in with it.</summary>
+    public string AdminPassword { get; } = "admin-" + Guid.NewGuid().ToString("N");
     public Uri Api => new($"http://127.0.0.1:{ApiPort}");
     public string IngestEndpoint => $"tcp://127.0.0.1:{IngestPort}";
     public string ConnectionString => $"Host=127.0.0.1;Port={PgPort};Username=postgres;Database=scope";
@@ -75,7 +80,9 @@ public class ScopeNode : IAsyncLifetime
         await Sh("scripts/pg.sh", "start");
         _siloPort = FreePort();
         _gatewayPort = FreePort();
-        Http = new HttpClient { BaseAddress = Api, Timeout = TimeSpan.FromSeconds(10) };
+        var admin = new AdminToken(Api, AdminPassword);
+        _signIn = admin.WarmAsync;
+        Http = new HttpClient(admin) { BaseAddress = Api, Timeout = TimeSpan.FromSeconds(10) };
         await StartSiloAsync();
     }
 
@@ -111,6 +118,7 @@ public class ScopeNode : IAsyncLifetime
             ["SCOPE__Orleans__GatewayPort"] = _gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["SCOPE__Collector__CountsIntervalSeconds"] = "1",
             ["SCOPE__Tasks__StateDirectory"] = Path.Combine(StateDir, "state"),
+            ["SCOPE_ADMIN_PASSWORD"] = AdminPassword,
         };
         foreach (var (k, v) in ExtraSettings)
             env[k] = v;
@@ -139,6 +147,7 @@ public class ScopeNode : IAsyncLifetime
                 throw new TimeoutException($"/health never said ok:\n{Log}");
             await Task.Delay(250);
         }
+        await _signIn(CancellationToken.None);
     }
 
     public bool SiloRunning => _silo is { HasExited: false };

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Scope.Grains.Placement;
+using Scope.Silo.Auth;
 using Scope.Silo.Hosting;
 using Scope.Silo.Traces;
 
@@ -9,7 +10,7 @@ namespace Scope.Silo.Api;
 /// <summary>Configuration section Scope:Api.</summary>
 public sealed class ApiOptions
 {
-    /// <summary>Loopback only until authentication arrives (docs/api.md).</summary>
+    /// <summary>Any addresses: every route but the public ones needs a token (docs/auth.md). The default stays loopback.</summary>
     public string Urls { get; set; } = "http://127.0.0.1:8080";
 }
 
@@ -20,6 +21,15 @@ public static class ApiHosting
         var o = builder.Configuration.GetSection("Scope:Api").Get<ApiOptions>() ?? new ApiOptions();
         builder.WebHost.UseUrls(o.Urls);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<PlacementProblems>();
+        if (builder.Configuration.GetScopeRole().HostsClusterWide())
+        {
+            builder.AddScopeAuth();
+            builder.AddScopeOpenApi();
+            // A route mapped without a policy still needs a signed-in user; public ones say AllowAnonymous.
+            builder.Services.AddAuthorizationBuilder().SetFallbackPolicy(
+                new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        }
         builder.Services.ConfigureHttpJsonOptions(j =>
         {
             j.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
@@ -38,14 +48,20 @@ public static class ApiHosting
         // An edge serves /health and /metrics only (docs/fleet.md): the API is the core's.
         if (!app.Configuration.GetScopeRole().HostsClusterWide())
             return app;
+        app.UseQueryGuard();
+        app.UseScopeAuth();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         var v1 = app.MapGroup("/api/v1");
-        v1.MapMachineEndpoints();
-        v1.MapProcessEndpoints();
-        v1.MapCudaEndpoints();
-        v1.MapPythonEndpoints();
-        v1.MapEventEndpoints();
-        v1.MapTraceEndpoints();
-        v1.MapTaskEndpoints();
+        v1.MapScopeAuth();
+        // Reading needs any role; the routes that start or stop monitoring add the operator policy.
+        var read = v1.MapGroup("").RequireAuthorization(ScopePolicies.Viewer).WithProblemResults();
+        read.MapMachineEndpoints();
+        read.MapProcessEndpoints();
+        read.MapCudaEndpoints();
+        read.MapPythonEndpoints();
+        read.MapEventEndpoints();
+        read.MapTraceEndpoints();
+        read.MapTaskEndpoints();
         return app;
     }
 }

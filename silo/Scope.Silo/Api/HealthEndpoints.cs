@@ -12,7 +12,8 @@ internal static class HealthEndpoints
     public sealed record CollectorHealth(string Id, bool Running, bool Attached, int? LastExitCode);
 
     public static void MapHealthEndpoints(this IEndpointRouteBuilder app) =>
-        app.MapGet("/health", GetHealth);
+        // Public: load balancers and probes have no token.
+        app.MapGet("/health", GetHealth).AllowAnonymous();
 
     /// <summary>200 only when the silo is up, PostgreSQL answers, ingest is bound and every local collector is attached.</summary>
     private static async Task<Results<Ok<Health>, JsonHttpResult<Health>>> GetHealth(

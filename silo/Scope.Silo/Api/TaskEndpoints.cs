@@ -28,10 +28,10 @@ internal static class TaskEndpoints
 
     public static void MapTaskEndpoints(this RouteGroupBuilder api)
     {
-        api.MapPost("/tasks", CreateTask);
+        api.MapPost("/tasks", CreateTask).RequireAuthorization(Auth.ScopePolicies.Operator);
         api.MapGet("/tasks", ListTasks);
         api.MapGet("/tasks/{id}", GetTask);
-        api.MapPost("/tasks/{id}/stop", StopTask);
+        api.MapPost("/tasks/{id}/stop", StopTask).RequireAuthorization(Auth.ScopePolicies.Operator);
     }
 
     /// <summary>

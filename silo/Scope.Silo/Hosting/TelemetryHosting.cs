@@ -1,4 +1,5 @@
 using OpenTelemetry.Metrics;
+using Scope.Grains.Placement;
 using Scope.Silo.Ingest;
 
 namespace Scope.Silo.Hosting;
@@ -16,7 +17,11 @@ public static class TelemetryHosting
 
     public static WebApplication MapScopeTelemetry(this WebApplication app)
     {
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        var metrics = app.MapPrometheusScrapingEndpoint("/metrics");
+        // Where the API is served, so is authentication: metrics need a token like any other read.
+        // An edge has neither; its /metrics stays on its own (loopback by default) address.
+        if (app.Configuration.GetScopeRole().HostsClusterWide())
+            metrics.RequireAuthorization(Scope.Silo.Auth.ScopePolicies.Viewer);
         return app;
     }
 }

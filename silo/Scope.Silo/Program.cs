@@ -1,6 +1,7 @@
 using Scope.Grains.Placement;
 using Scope.Silo.Api;
 using Scope.Silo.Collectors;
+using Scope.Silo.Console;
 using Scope.Silo.Hosting;
 using Scope.Silo.Ingest;
 using Scope.Silo.Persistence;
@@ -25,8 +26,13 @@ if (ScopeRoles.HostsMachines(role))
 builder.AddScopeTasks();
 builder.AddScopeTelemetry();
 builder.AddScopeApi();
+// The console and the Orleans dashboard are served where the API is (docs/console.md).
+if (ScopeRoles.HostsClusterWide(role))
+    builder.AddScopeConsole();
 
 var app = builder.Build();
 app.MapScopeApi();
+if (ScopeRoles.HostsClusterWide(role))
+    app.MapScopeConsole();
 app.MapScopeTelemetry();
 app.Run();

@@ -51,7 +51,11 @@ internal static class MachineEndpoints
         api.MapGet("/machines", ListMachines);
 
     /// <summary>Counters PostgreSQL kept (they survive restarts), with the machine grain's live view: inventory and rejections.</summary>
-    private static async Task<Ok<IReadOnlyList<Machine>>> ListMachines(ScopeReadStore store, IGrainFactory grains, CancellationToken ct)
+    private static async Task<Ok<IReadOnlyList<Machine>>> ListMachines(ScopeReadStore store, IGrainFactory grains, CancellationToken ct) =>
+        TypedResults.Ok(await ReadAsync(store, grains, ct));
+
+    /// <summary>What GET /api/v1/machines answers; the console's machines page shows the same.</summary>
+    internal static async Task<IReadOnlyList<Machine>> ReadAsync(ScopeReadStore store, IGrainFactory grains, CancellationToken ct)
     {
         var machines = await store.ListMachinesAsync(ct);
         var snapshots = await Task.WhenAll(machines.Select(m => LiveOf(grains, m.Id)));
@@ -70,7 +74,7 @@ internal static class MachineEndpoints
                     rejected.Values.Sum(),
                     rejected);
             })], agentOf[m.Id]))];
-        return TypedResults.Ok(result);
+        return result;
     }
 
     /// <summary>The host agent's inventory, or null when it does not answer within a few seconds.</summary>

@@ -50,10 +50,26 @@ internal static class TaskEndpoints
         {
             return ApiProblems.Invalid("body", "is not JSON: " + e.Message);
         }
-        TaskSpec? spec;
-        Dictionary<string, List<string>> errors;
+        TaskCreation created;
         using (doc)
-            (spec, errors) = TaskRequest.Parse(doc.RootElement);
+            created = await CreateAsync(doc.RootElement, store, grains, ct);
+        if (created.Unavailable is not null)
+            return Unprocessable(created.Unavailable);
+        if (created.View is null)
+            return Problem(created.Errors);
+        return TypedResults.Created($"/api/v1/tasks/{created.View.Id}", ToBody(created.View));
+    }
+
+    /// <summary>What <see cref="CreateAsync"/> did: the task, or the fields refused, or why the machine cannot take it.</summary>
+    internal sealed record TaskCreation(TaskView? View, Dictionary<string, List<string>> Errors, string? Unavailable);
+
+    /// <summary>
+    /// Parses, validates and creates a task from a POST /api/v1/tasks body: the one path for the REST
+    /// API and the console. Nothing starts unless every check passes.
+    /// </summary>
+    internal static async Task<TaskCreation> CreateAsync(JsonElement body, ScopeReadStore store, IGrainFactory grains, CancellationToken ct)
+    {
+        var (spec, errors) = TaskRequest.Parse(body);
         // What needs no machine is checked here; what does (pids) by the machine's own agent below.
         if (spec is not null)
         {
@@ -61,10 +77,10 @@ internal static class TaskEndpoints
                 Add(errors, e.Field, e.Message);
         }
         if (errors.Count > 0 || spec is null)
-            return Problem(errors);
+            return new TaskCreation(null, errors, null);
 
         if (!await store.MachineExistsAsync(spec.MachineId, ct))
-            return Unprocessable($"machine_id: no machine '{spec.MachineId}' has registered (see /api/v1/machines)");
+            return new TaskCreation(null, errors, $"machine_id: no machine '{spec.MachineId}' has registered (see /api/v1/machines)");
         var agent = grains.GetGrain<IHostAgentGrain>(spec.MachineId);
         IReadOnlyList<TaskSpecError> refused;
         try
@@ -73,18 +89,17 @@ internal static class TaskEndpoints
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return Unprocessable($"machine_id: the host agent of machine '{spec.MachineId}' is not available: {e.Message}");
+            return new TaskCreation(null, errors, $"machine_id: the host agent of machine '{spec.MachineId}' is not available: {e.Message}");
         }
         if (refused.Count > 0)
         {
             foreach (var e in refused)
                 Add(errors, e.Field, e.Message);
-            return Problem(errors);
+            return new TaskCreation(null, errors, null);
         }
 
         var id = TaskIds.New();
-        var view = await grains.GetGrain<IMonitoringTaskGrain>(id).Create(spec);
-        return TypedResults.Created($"/api/v1/tasks/{id}", ToBody(view));
+        return new TaskCreation(await grains.GetGrain<IMonitoringTaskGrain>(id).Create(spec), errors, null);
     }
 
     /// <summary>Newest first. Query: machine, state, label (KEY=VALUE, repeatable: all must match), limit (1-1000, default 100).</summary>
@@ -102,20 +117,27 @@ internal static class TaskEndpoints
         }
         if (!ApiProblems.TryLimit(limit, MaxListLimit, out var n, out var why))
             return ApiProblems.Invalid("limit", why);
+        return TypedResults.Ok(await ListAsync(grains, machine, wanted, labels, n));
+    }
+
+    /// <summary>Newest first, at most <paramref name="limit"/>: the list of GET /api/v1/tasks, also the console's.</summary>
+    internal static async Task<IReadOnlyList<TaskBody>> ListAsync(
+        IGrainFactory grains, string? machine, TaskState? wanted, IReadOnlyDictionary<string, string> labels, int limit)
+    {
         var entries = await grains.GetGrain<ITaskDirectoryGrain>("all").List();
         var result = new List<TaskBody>();
         // Newest first, read in small parallel rounds until the page is full.
         var candidates = entries.Reverse().Where(e => machine is null || e.MachineId == machine).ToList();
-        for (int i = 0; i < candidates.Count && result.Count < n; i += 32)
+        for (int i = 0; i < candidates.Count && result.Count < limit; i += 32)
         {
             var views = await Task.WhenAll(candidates.Skip(i).Take(32).Select(e => grains.GetGrain<IMonitoringTaskGrain>(e.TaskId).GetView()));
             foreach (var v in views)
             {
-                if (v is not null && (wanted is null || v.State == wanted) && TaskLabels.Match(v.Spec.Labels, labels) && result.Count < n)
+                if (v is not null && (wanted is null || v.State == wanted) && TaskLabels.Match(v.Spec.Labels, labels) && result.Count < limit)
                     result.Add(ToBody(v));
             }
         }
-        return TypedResults.Ok<IReadOnlyList<TaskBody>>(result);
+        return result;
     }
 
     private static async Task<Results<Ok<TaskBody>, NotFound<ProblemDetailsLike>, ValidationProblem>> GetTask(string id, IGrainFactory grains)
@@ -132,13 +154,21 @@ internal static class TaskEndpoints
     {
         if (!TaskIds.IsValid(id))
             return ApiProblems.Invalid("id", "must be a task id (32 lowercase hex digits)");
-        var task = grains.GetGrain<IMonitoringTaskGrain>(id);
-        if (await task.GetView() is null)
-            return TypedResults.NotFound(ProblemDetailsLike.NotFound($"no task {id}"));
-        return TypedResults.Ok(ToBody(await task.StopTask()));
+        return await StopAsync(id, grains) is { } stopped
+            ? TypedResults.Ok(stopped)
+            : TypedResults.NotFound(ProblemDetailsLike.NotFound($"no task {id}"));
     }
 
-    private static TaskBody ToBody(TaskView v) => new(
+    /// <summary>Stops a task (a valid id) and answers once its collector has exited; null for no such task. The API's path and the console's.</summary>
+    internal static async Task<TaskBody?> StopAsync(string id, IGrainFactory grains)
+    {
+        var task = grains.GetGrain<IMonitoringTaskGrain>(id);
+        if (await task.GetView() is null)
+            return null;
+        return ToBody(await task.StopTask());
+    }
+
+    internal static TaskBody ToBody(TaskView v) => new(
         v.Id, v.Spec.MachineId, Name(v.State), v.Reason, v.Spec.Probes,
         new Targets(v.Spec.Targets.Pids, v.Spec.Targets.Comms, v.Spec.Targets.ExecPaths),
         new Options(v.Spec.Options.PythonHz, v.Spec.Options.SyscallEvents, v.Spec.Options.CountsOnly, v.Spec.Options.FollowChildren),

@@ -26,8 +26,8 @@ internal static class AuthEndpoints
     /// 429 (before any password is checked) after too many failures for the username or the address.
     /// </summary>
     private static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Login(
-        HttpContext http, UserStore users, PasswordHasher hasher, RefreshTokenStore refresh, AccessTokenIssuer tokens,
-        LoginRateLimiter limiter, IOptions<AuthOptions> options, AuthAudit audit, CancellationToken ct)
+        HttpContext http, PasswordLogin logins, RefreshTokenStore refresh, AccessTokenIssuer tokens,
+        IOptions<AuthOptions> options, CancellationToken ct)
     {
         var (body, invalid) = await AuthProblems.ReadAsync<LoginRequest>(http.Request, ct);
         if (invalid is not null)
@@ -38,42 +38,17 @@ internal static class AuthEndpoints
             $"is required, at most {Credentials.MaxPasswordLength} characters");
         if (errors.Count > 0)
             return AuthProblems.Invalid(errors);
-        var username = body.Username!;
         var address = Address(http);
-
-        var wait = limiter.RetryAfter(username, address);
-        if (wait > TimeSpan.Zero)
+        var attempt = await logins.TryAsync(body.Username!, body.Password!, address, ct);
+        if (attempt.Outcome == LoginOutcome.Throttled)
         {
-            var seconds = (int)Math.Ceiling(wait.TotalSeconds);
-            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            audit.LoginThrottled(username, address, seconds);
-            return AuthProblems.TooManyRequests($"too many failed logins for this user or from this address; retry in {seconds} s");
+            http.Response.Headers.RetryAfter = attempt.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            return AuthProblems.TooManyRequests($"too many failed logins for this user or from this address; retry in {attempt.RetryAfterSeconds} s");
         }
-
-        var user = await users.FindAsync(username, ct);
-        bool ok;
-        if (user is null)
-        {
-            await hasher.VerifyNobodyAsync(body.Password!, ct);
-            ok = false;
-        }
-        else
-        {
-            // The hash is checked even for a disabled user, so that timing does not tell which users are disabled.
-            ok = await hasher.VerifyAsync(body.Password!, user.PasswordHash, ct) && !user.Disabled;
-        }
-        if (!ok)
-        {
-            limiter.RecordFailure(username, address);
-            audit.LoginFailed(username, address);
+        if (attempt.Outcome != LoginOutcome.Ok)
             return AuthProblems.Unauthorized(BadCredentials);
-        }
-
-        limiter.RecordSuccess(username);
-        if (PasswordHasher.NeedsRehash(user!.PasswordHash))
-            await users.SetPasswordHashAsync(user.Id, await hasher.HashAsync(body.Password!, ct), ct);
+        var user = attempt.User!;
         var pair = await refresh.StartFamilyAsync(user.Id, TimeSpan.FromDays(options.Value.RefreshTokenDays), ct);
-        audit.LoggedIn(user.Username, address);
         return Tokens(http, tokens, user, pair);
     }
 

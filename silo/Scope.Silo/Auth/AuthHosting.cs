@@ -26,6 +26,7 @@ public static class AuthHosting
         services.AddSingleton<AccessTokenIssuer>();
         services.AddSingleton<LoginRateLimiter>();
         services.AddSingleton<AuthAudit>();
+        services.AddSingleton<PasswordLogin>();
         services.AddHostedService<AuthStartup>();
         services.AddHostedService<RefreshTokenCleanup>();
         services.AddProblemDetails();

@@ -14,6 +14,9 @@ fi
 
 declare -a names=() times=() results=()
 failed=0
+# Failed tests with the first lines of their messages, printed last: CI shows only the tail of the output.
+failures=$(mktemp)
+trap 'rm -f "$failures"' EXIT
 
 suite() {
   local name=$1; shift
@@ -41,6 +44,11 @@ dotnet_suite() {
   if ! grep -Eq 'Passed: +[1-9]' "$log"; then
     echo "no test passed in $project" >&2
     rc=1
+  fi
+  if [[ $rc -ne 0 ]]; then
+    { echo "$(basename "$project" .csproj):"
+      grep -E -A3 '^ +Failed [A-Za-z_]' "$log" | grep -Ev '^ +(Stack Trace|at )' | cut -c1-300 | head -40
+    } >>"$failures"
   fi
   rm -f "$log"
   return "$rc"
@@ -83,6 +91,11 @@ print_times() {
   for i in "${!names[@]}"; do
     printf '  %-52s %5ss  %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
   done
+  if [[ -s $failures ]]; then
+    echo
+    echo "Failed tests:"
+    sed 's/^/  /' "$failures"
+  fi
 }
 
 if [[ ${1:-} == ui ]]; then

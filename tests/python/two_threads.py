@@ -1,6 +1,7 @@
 """Two threads, each in its own function for its whole life: alpha() and beta(). Prints each
 thread's native id ("alpha 1234", "beta 1235") so the test can check that every sample of a thread
-names only that thread's function."""
+names only that thread's function. Each thread runs for SECONDS of its own CPU time, not of wall time,
+so the number of samples it gets does not depend on how busy the machine is."""
 import os
 import sys
 import threading
@@ -9,17 +10,15 @@ import time
 
 def alpha(seconds):
     os.write(1, f"alpha {threading.get_native_id()}\n".encode())  # one write: lines never mix
-    end = time.monotonic() + seconds
     x = 0
-    while time.monotonic() < end:
+    while time.thread_time() < seconds:
         x += 1
 
 
 def beta(seconds):
     os.write(1, f"beta {threading.get_native_id()}\n".encode())
-    end = time.monotonic() + seconds
     y = 0
-    while time.monotonic() < end:
+    while time.thread_time() < seconds:
         y += 2
 
 

@@ -61,14 +61,21 @@ internal static class CudaEndpoints
     {
         if (!ProcessKey.TryParse(id, out var machine, out var pid, out var startNs))
             return BadId();
+        return await SummaryAsync(store, grains, machine, pid, startNs, ct) is { } s ? TypedResults.Ok(s) : NotFound(id);
+    }
+
+    /// <summary>What GET /api/v1/processes/{id}/cuda answers; null for an unknown process (the console uses it too).</summary>
+    internal static async Task<Summary?> SummaryAsync(
+        ScopeReadStore store, IGrainFactory grains, string machine, uint pid, ulong startNs, CancellationToken ct)
+    {
         var key = ProcessKey.Format(machine, pid, startNs);
         if (await grains.GetGrain<IProcessGrain>(key).GetCudaSummary() is { } s)
-            return TypedResults.Ok(ToApi(key, s));
+            return ToApi(key, s);
         // No CUDA records: a known process has an empty ledger, an unknown one is not found.
         if (await store.GetProcessAsync(machine, unchecked((int)pid), startNs, ct) is not { } p)
-            return NotFound(id);
-        return TypedResults.Ok(new Summary(
-            key, 0, new Dictionary<string, long>(), [], 0, 0, [], [], 0, 0, 0, 0, 0, p.ExitTime is not null, p.ExitTime, null, null, true));
+            return null;
+        return new Summary(
+            key, 0, new Dictionary<string, long>(), [], 0, 0, [], [], 0, 0, 0, 0, 0, p.ExitTime is not null, p.ExitTime, null, null, true);
     }
 
     /// <summary>Live allocations, oldest first, each with the call stack that made it.</summary>
@@ -95,13 +102,19 @@ internal static class CudaEndpoints
             return BadId();
         if (!ApiProblems.TryLimit(limit, MaxLimit, out var n, out var why))
             return ApiProblems.Invalid("limit", why);
-        var list = await grains.GetGrain<IProcessGrain>(ProcessKey.Format(machine, pid, startNs)).GetCudaKernels(n);
+        return await KernelsAsync(store, grains, machine, pid, startNs, n, ct) is { } result ? TypedResults.Ok(result) : NotFound(id);
+    }
+
+    /// <summary>What GET /api/v1/processes/{id}/cuda/kernels answers (limit already checked); null for an unknown process.</summary>
+    internal static async Task<IReadOnlyList<Kernel>?> KernelsAsync(
+        ScopeReadStore store, IGrainFactory grains, string machine, uint pid, ulong startNs, int limit, CancellationToken ct)
+    {
+        var list = await grains.GetGrain<IProcessGrain>(ProcessKey.Format(machine, pid, startNs)).GetCudaKernels(limit);
         if (list is null && await store.GetProcessAsync(machine, unchecked((int)pid), startNs, ct) is null)
-            return NotFound(id);
-        IReadOnlyList<Kernel> result = [.. (list ?? []).Select(k => new Kernel(
+            return null;
+        return [.. (list ?? []).Select(k => new Kernel(
             k.Name, Hex(k.Func), k.Launches, k.Errors, k.TotalCallNs,
             [.. k.Shapes.Select(s => new Shape([s.GridX, s.GridY, s.GridZ], [s.BlockX, s.BlockY, s.BlockZ], s.Count))]))];
-        return TypedResults.Ok(result);
     }
 
     /// <summary>
@@ -116,16 +129,22 @@ internal static class CudaEndpoints
         if (olderThanS is { } age && (!double.IsFinite(age) || age < 0 || age > MaxAgeSeconds))
             return ApiProblems.Invalid("older_than_s", string.Create(CultureInfo.InvariantCulture, $"must be a number of seconds from 0 to {MaxAgeSeconds}"));
         var olderThan = olderThanS is { } s ? TimeSpan.FromSeconds(s) : (TimeSpan?)null;
+        return await LeaksAsync(store, grains, machine, pid, startNs, olderThan, ct) is { } result ? TypedResults.Ok(result) : NotFound(id);
+    }
+
+    /// <summary>What GET /api/v1/processes/{id}/cuda/leaks answers (null age: the configured one); null for an unknown process.</summary>
+    internal static async Task<IReadOnlyList<Leak>?> LeaksAsync(
+        ScopeReadStore store, IGrainFactory grains, string machine, uint pid, ulong startNs, TimeSpan? olderThan, CancellationToken ct)
+    {
         var list = await grains.GetGrain<IProcessGrain>(ProcessKey.Format(machine, pid, startNs)).GetCudaLeaks(olderThan);
         if (list is null && await store.GetProcessAsync(machine, unchecked((int)pid), startNs, ct) is null)
-            return NotFound(id);
-        IReadOnlyList<Leak> result = [.. (list ?? []).Select(l =>
+            return null;
+        return [.. (list ?? []).Select(l =>
         {
             var a = l.Allocation;
             return new Leak(Hex(a.Ptr), a.Bytes, a.Device, a.Kind, a.Api, Time(a.UnixNs), a.Tid, l.Reason, l.AgeNs, Frames(a.Stack),
                 PythonFrames(a.PythonStack));
         })];
-        return TypedResults.Ok(result);
     }
 
     private static Summary ToApi(string id, CudaSnapshot s) => new(

@@ -37,18 +37,27 @@ internal static class ProcessEndpoints
             return ApiProblems.Invalid("from", why);
         if (!ApiProblems.TryLimit(limit, ScopeReadStore.MaxLimit, out var n, out why))
             return ApiProblems.Invalid("limit", why);
-        var rows = await store.ListProcessesAsync(new ProcessQuery(machine, pid, comm, from, to, n), ct);
-        IReadOnlyList<Process> result = [.. rows.Select(ToApi)];
-        return TypedResults.Ok(result);
+        return TypedResults.Ok(await ListAsync(store, new ProcessQuery(machine, pid, comm, from, to, n), ct));
     }
+
+    /// <summary>The list GET /api/v1/processes answers, for a query already checked (the console uses it too).</summary>
+    internal static async Task<IReadOnlyList<Process>> ListAsync(ScopeReadStore store, ProcessQuery query, CancellationToken ct)
+    {
+        var rows = await store.ListProcessesAsync(query, ct);
+        return [.. rows.Select(ToApi)];
+    }
+
+    /// <summary>One process as GET /api/v1/processes/{id} answers it; null for an unknown process.</summary>
+    internal static async Task<Process?> GetAsync(ScopeReadStore store, string machine, uint pid, ulong startNs, CancellationToken ct) =>
+        await store.GetProcessAsync(machine, unchecked((int)pid), startNs, ct) is { } p ? ToApi(p) : null;
 
     private static async Task<Results<Ok<Process>, NotFound<ProblemDetailsLike>, ValidationProblem>> GetProcess(
         ScopeReadStore store, string id, CancellationToken ct)
     {
         if (!ProcessKey.TryParse(id, out var machine, out var pid, out var startNs))
             return ApiProblems.Invalid("id", "must be MACHINE.PID.START_NS, as /api/v1/processes returns it");
-        var p = await store.GetProcessAsync(machine, (int)pid, startNs, ct);
-        return p is null ? TypedResults.NotFound(ProblemDetailsLike.NotFound($"no process {id}")) : TypedResults.Ok(ToApi(p));
+        var p = await GetAsync(store, machine, pid, startNs, ct);
+        return p is null ? TypedResults.NotFound(ProblemDetailsLike.NotFound($"no process {id}")) : TypedResults.Ok(p);
     }
 
     /// <summary>Per syscall: totals counted in the kernel, and p50/p99 from its latency histogram (null in counts-only mode).</summary>
@@ -59,8 +68,14 @@ internal static class ProcessEndpoints
             return ApiProblems.Invalid("id", "must be MACHINE.PID.START_NS, as /api/v1/processes returns it");
         if (await store.GetProcessAsync(machine, (int)pid, startNs, ct) is null)
             return TypedResults.NotFound(ProblemDetailsLike.NotFound($"no process {id}"));
+        return TypedResults.Ok(await SyscallsAsync(store, machine, pid, startNs, ct));
+    }
+
+    /// <summary>What GET /api/v1/processes/{id}/syscalls answers for a known process.</summary>
+    internal static async Task<IReadOnlyList<Syscall>> SyscallsAsync(ScopeReadStore store, string machine, uint pid, ulong startNs, CancellationToken ct)
+    {
         var stats = await store.GetSyscallsAsync(machine, (int)pid, startNs, ct);
-        IReadOnlyList<Syscall> result = [.. stats.Select(s =>
+        return [.. stats.Select(s =>
         {
             var hist = s.Hist is { Count: Histogram.Buckets } h ? h.ToArray() : null;
             return new Syscall(
@@ -69,7 +84,6 @@ internal static class ProcessEndpoints
                 hist is null ? null : Histogram.Quantile(hist, 0.99),
                 s.Final);
         })];
-        return TypedResults.Ok(result);
     }
 }
 

@@ -28,6 +28,8 @@ public static class ConsoleHosting
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, ConsoleSessionRevalidator>();
         services.AddScoped<ConsoleActions>();
+        // Read at start: a malformed address fails the silo's start, naming the setting.
+        services.AddSingleton(GrafanaLinks.From(builder.Configuration));
 
         services.AddAuthentication(o =>
             {

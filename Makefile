@@ -4,7 +4,7 @@ SHELL := /bin/bash
 # Release: the silo's hot paths (record enumeration, ingest) are many times slower unoptimized.
 DOTNET_FLAGS := -c Release --nologo -v quiet "-clp:ErrorsOnly;NoSummary"
 
-.PHONY: deps build collector dotnet test test-fleet test-ui test-durability run bench clean
+.PHONY: deps build collector dotnet test test-fleet test-ui test-nginx test-durability run bench clean
 
 deps:
 	@scripts/deps.sh
@@ -31,6 +31,11 @@ test-fleet: deps
 # The console suite alone (make test runs it too): the admin console in Debian's chromium against a real node.
 test-ui: deps
 	@scripts/test.sh ui
+
+# The nginx suite alone (make test runs it too): Debian's nginx with deploy/nginx in front of two core
+# silos, over https, in Debian's chromium; one silo killed at a time.
+test-nginx: deps
+	@scripts/test.sh nginx
 
 # The fault and bad-input suites alone (make test runs them too).
 test-durability: deps build

@@ -4,6 +4,7 @@
 #   scripts/test.sh          every suite (make test)
 #   scripts/test.sh fleet    the build and the two fleet suites only (make test-fleet)
 #   scripts/test.sh ui       the build and the console suite only (make test-ui)
+#   scripts/test.sh nginx    the build and the nginx suite only (make test-nginx)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -85,6 +86,18 @@ ui_suites() {
     --logger "console;verbosity=detailed"
 }
 
+# nginx (Debian's, with the shipped deploy/nginx configuration) in front of two core silos, and chromium.
+nginx_suites() {
+  local missing=()
+  [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    apt-get install -y "${missing[@]}" >/dev/null || { echo "make test: ${missing[*]} needed for the nginx suite" >&2; return 1; }
+  fi
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 suite "nginx (TLS, two silos, chromium)" dotnet_suite tests/Scope.Nginx.Tests/Scope.Nginx.Tests.csproj \
+    --logger "console;verbosity=detailed"
+}
+
 print_times() {
   echo
   echo "Suite times:"
@@ -100,6 +113,12 @@ print_times() {
 
 if [[ ${1:-} == ui ]]; then
   ui_suites
+  print_times
+  exit $failed
+fi
+
+if [[ ${1:-} == nginx ]]; then
+  nginx_suites
   print_times
   exit $failed
 fi
@@ -121,6 +140,7 @@ suite "storage (real PostgreSQL)" dotnet_suite tests/Scope.Storage.Tests/Scope.S
 suite "node end-to-end (PostgreSQL, silo, collector)" dotnet_suite tests/Scope.Silo.E2E.Tests/Scope.Silo.E2E.Tests.csproj
 suite "scope trace CLI (root, eBPF)" dotnet_suite tests/Scope.Cli.Tests/Scope.Cli.Tests.csproj
 ui_suites
+nginx_suites
 
 print_times
 exit $failed

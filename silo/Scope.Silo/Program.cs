@@ -26,9 +26,13 @@ if (ScopeRoles.HostsMachines(role))
 builder.AddScopeTasks();
 builder.AddScopeTelemetry();
 builder.AddScopeApi();
-// The console and the Orleans dashboard are served where the API is (docs/console.md).
+// The console and the Orleans dashboard are served where the API is (docs/console.md), with one
+// Data Protection key ring for all of them (docs/deployment.md).
 if (ScopeRoles.HostsClusterWide(role))
+{
     builder.AddScopeConsole();
+    builder.AddScopeDataProtection();
+}
 
 var app = builder.Build();
 app.MapScopeApi();

@@ -20,6 +20,7 @@ public static class ApiHosting
     {
         var o = builder.Configuration.GetSection("Scope:Api").Get<ApiOptions>() ?? new ApiOptions();
         builder.WebHost.UseUrls(o.Urls);
+        builder.AddScopeProxy();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<PlacementProblems>();
         if (builder.Configuration.GetScopeRole().HostsClusterWide())
@@ -42,6 +43,7 @@ public static class ApiHosting
 
     public static WebApplication MapScopeApi(this WebApplication app)
     {
+        app.UseScopeProxy();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapHealthEndpoints();
